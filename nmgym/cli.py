@@ -1,0 +1,52 @@
+"""The ``nmgym`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from nmgym.envs import env_id
+from nmgym.tasks import TASKS, summary
+
+
+def _tasks(_: argparse.Namespace) -> int:
+    width = max(len(env_id(name)) for name in TASKS)
+    for name, cls in TASKS.items():
+        print(f"{env_id(name):<{width}}  {summary(cls)}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from nmgym.demo import demo, format_scores
+
+    print(format_scores(demo(agents=args.agents, steps=args.steps, seed=args.seed, device=args.device)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nmgym",
+        description="Learning tasks from the neuroscience of neuromodulation, as batched torch kernels and Gymnasium envs.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands.add_parser("tasks", help="list every task with its Gymnasium id").set_defaults(run=_tasks)
+    demo = commands.add_parser("demo", help="score random and oracle policies on every task")
+    demo.add_argument("--agents", type=int, default=1024, help="agents per task and policy (default 1024)")
+    demo.add_argument("--steps", type=int, default=1000, help="steps per run (default 1000)")
+    demo.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    demo.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ValueError as error:
+        print(f"nmgym: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
