@@ -26,7 +26,8 @@ def _demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nmgym",
-        description="Learning tasks from the neuroscience of neuromodulation, as batched torch kernels and Gymnasium envs.",
+        description="Learning tasks from the neuroscience of neuromodulation, as batched torch kernels and Gymnasium "
+        "envs.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.add_parser("tasks", help="list every task with its Gymnasium id").set_defaults(run=_tasks)

@@ -53,7 +53,7 @@ def run_policy(task: Task, policy: str, steps: int) -> Score:
 def demo(agents: int = 1024, steps: int = 1000, seed: int = 0, device: str = "cpu") -> list[Score]:
     """Score random and oracle policies on every task; returns one :class:`Score` per pair."""
     scores = []
-    for name, cls in tqdm(TASKS.items(), desc="demo", unit="task"):
+    for cls in tqdm(TASKS.values(), desc="demo", unit="task"):
         for policy in ("random", "oracle"):
             scores.append(run_policy(cls(agents, seed=seed, device=device), policy, steps))
     return scores

@@ -27,8 +27,10 @@ class TaskVectorEnv(VectorEnv):
         backend: ``"numpy"`` (arrays in and out) or ``"torch"`` (tensors on ``device``, no copy).
         autoreset_mode: ``AutoresetMode.SAME_STEP`` (default: an ended env restarts within the
             step; its last observation is in ``info["final_obs"]`` where ``info["_final_obs"]``),
-            ``DISABLED`` (ended envs wait for ``reset(options={"reset_mask": mask})``) or
-            ``NEXT_STEP`` (the step after the end resets the env and ignores its action).
+            ``DISABLED`` (ended envs wait for ``reset(options={"reset_mask": mask})``, which hands
+            out the episode the kernel already began, so SAME_STEP and DISABLED see the same
+            episodes) or ``NEXT_STEP`` (the step after the end resets the env and ignores its
+            action; that reset draws a fresh episode).
         agent_offset: global index of the first env (see :class:`nmgym.tasks.Task`).
         **params: task parameters.
 
@@ -67,7 +69,9 @@ class TaskVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self.action_space = batch_space(self.single_action_space, num_envs)
         self._pending = torch.zeros(num_envs, dtype=torch.bool, device=self.task.device)
+        self._next_obs = torch.zeros(num_envs, self.task.obs_dim, device=self.task.device)
         self._seeded = False
+        self._all = torch.ones(num_envs, dtype=torch.bool, device=self.task.device)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict]:
         """Reset every env, or those in ``options["reset_mask"]`` (bool, shape ``(num_envs,)``)."""
@@ -76,12 +80,16 @@ class TaskVectorEnv(VectorEnv):
         super().reset(seed=None if seed is None else int(seed))
         if seed is None and not self._seeded:
             seed = int(self.np_random.integers(0, 2**31 - 1))
-        mask = None
-        if options and "reset_mask" in options:
-            mask = self._to_mask(options["reset_mask"])
-        obs, info = self.task.reset(mask=mask, seed=None if seed is None else int(seed))
+        mask = self._all if not options or "reset_mask" not in options else self._to_mask(options["reset_mask"])
+        if seed is None and self.autoreset_mode == AutoresetMode.DISABLED:
+            # Envs that ended have already begun their next episode in the kernel: hand it out.
+            begun = mask & self._pending
+            obs, info = self.task.reset(mask=mask & ~begun)
+            obs = torch.where(begun.unsqueeze(-1), self._next_obs, obs)
+        else:
+            obs, info = self.task.reset(mask=mask, seed=None if seed is None else int(seed))
         self._seeded = True
-        self._pending = self._pending & ~mask if mask is not None else torch.zeros_like(self._pending)
+        self._pending = self._pending & ~mask
         return self._out(obs), self._out_info(info)
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict]:
@@ -92,6 +100,8 @@ class TaskVectorEnv(VectorEnv):
         if self.autoreset_mode == AutoresetMode.SAME_STEP:
             info["final_obs"], info["_final_obs"] = final_obs, ended
         elif self.autoreset_mode == AutoresetMode.DISABLED:
+            self._pending = ended
+            self._next_obs = obs
             obs = torch.where(ended.unsqueeze(-1), final_obs, obs)
         else:  # NEXT_STEP: envs that ended last step restart now; their action is ignored
             pending = self._pending

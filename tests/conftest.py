@@ -1,0 +1,29 @@
+"""Shared helpers for the tests."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from nmgym.tasks import TASKS, Task
+
+TASK_NAMES = list(TASKS)
+
+
+def binomial_tolerance(p: float, n: int, z: float = 5.0) -> float:
+    """Half-width of a ``z``-sigma interval of a proportion ``p`` estimated from ``n`` samples."""
+    return z * math.sqrt(max(p * (1 - p), 1e-12) / max(n, 1))
+
+
+def rollout(task: Task, steps: int, policy: str = "random") -> dict[str, torch.Tensor]:
+    """Step a task and stack what it returns: obs, reward, terminated, truncated, action, info."""
+    record: dict[str, list[torch.Tensor]] = {}
+    for _ in range(steps):
+        action = task.random_action() if policy == "random" else task.oracle_action()
+        obs, reward, terminated, truncated, info = task.step(action)
+        items = {"obs": obs, "reward": reward, "terminated": terminated, "truncated": truncated, "action": action}
+        items.update(info)
+        for key, value in items.items():
+            record.setdefault(key, []).append(value.clone())
+    return {key: torch.stack(values) for key, values in record.items()}

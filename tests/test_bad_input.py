@@ -1,0 +1,122 @@
+"""Bad input raises a clear error that names what was wrong and what is allowed, and loses nothing."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import nmgym
+from nmgym.envs import TaskVectorEnv
+from nmgym.tasks import CueReward, make_task
+from tests.conftest import TASK_NAMES, rollout
+
+
+@pytest.mark.parametrize(
+    "action, error, message",
+    [
+        (torch.zeros(3, dtype=torch.int64), ValueError, r"action must have shape \(4,\); got \(3,\)"),
+        (torch.zeros(4, 1, dtype=torch.int64), ValueError, r"action must have shape \(4,\)"),
+        (torch.zeros(4), TypeError, "action must have an integer dtype .* got torch.float32"),
+        (torch.tensor([0, 1, 2, 0]), ValueError, r"out of range; allowed values are 0..1 \(no-go, go\); got \[2\]"),
+        (torch.tensor([0, -1, 0, 0]), ValueError, r"got \[-1\] at agent\(s\) \[1\]"),
+        ([0, 1, 0, 1], TypeError, "action must be a torch tensor"),
+    ],
+)
+def test_kernel_rejects_bad_actions(action, error, message):
+    task = CueReward(4, seed=0)
+    with pytest.raises(error, match=message):
+        task.step(action)
+
+
+def test_a_rejected_action_changes_nothing():
+    task, reference = CueReward(4, seed=0), CueReward(4, seed=0)
+    rollout(task, 3)
+    rollout(reference, 3)
+    with pytest.raises(ValueError):
+        task.step(torch.tensor([0, 5, 0, 0]))
+    a, b = rollout(task, 20), rollout(reference, 20)
+    assert all(torch.equal(a[k], b[k]) for k in ("obs", "reward", "terminated"))
+
+
+@pytest.mark.parametrize(
+    "action, error, message",
+    [
+        (2, ValueError, r"integer in 0..1 \(no-go, go\); got 2"),
+        (-1, ValueError, "got -1"),
+        (float("nan"), TypeError, "got nan of type float"),
+        (np.float32(1.0), TypeError, "of type float32"),
+        (np.array([0, 1]), ValueError, r"one value, an integer .* array of shape \(2,\)"),
+        (True, TypeError, "got True"),
+    ],
+)
+def test_single_env_rejects_bad_actions(action, error, message):
+    env = gym.make("nmgym/CueReward-v0").unwrapped
+    env.reset(seed=0)
+    with pytest.raises(error, match=message):
+        env.step(action)
+
+
+def test_single_env_accepts_numpy_integer_actions():
+    env = gym.make("nmgym/CueReward-v0").unwrapped
+    env.reset(seed=0)
+    env.step(np.int64(1))
+    env.step(np.array(0))
+
+
+def test_vector_env_rejects_bad_actions():
+    venv = TaskVectorEnv("ReversalBandit", 4)
+    venv.reset(seed=0)
+    with pytest.raises(TypeError, match=r"actions must be integers in 0..1 .* got dtype float64"):
+        venv.step(np.array([0.0, 1.0, np.nan, 0.0]))
+    with pytest.raises(ValueError, match=r"shape \(4,\); got \(2,\)"):
+        venv.step(np.array([0, 1]))
+    with pytest.raises(ValueError, match="out of range"):
+        venv.step(np.array([0, 1, 3, 0]))
+    with pytest.raises(ValueError, match="backend='jax' is not allowed; choose one of numpy, torch"):
+        TaskVectorEnv("ReversalBandit", 4, backend="jax")
+    with pytest.raises(ValueError, match="autoreset_mode='sometimes' is not allowed"):
+        TaskVectorEnv("ReversalBandit", 4, autoreset_mode="sometimes")
+
+
+def test_unknown_task_names():
+    with pytest.raises(ValueError, match="unknown task 'Nope'; known tasks: CueReward, DistalReward"):
+        make_task("Nope")
+    with pytest.raises(gym.error.NameNotFound, match="Nope"):
+        gym.make("nmgym/Nope-v0")
+
+
+@pytest.mark.parametrize(
+    "name, params, message",
+    [
+        ("DistalReward", {"delays": (5, -1)}, r"delays=\(5, -1\) is not allowed; delays must be a non-empty tuple"),
+        ("DistalReward", {"delays": ()}, "delays must be a non-empty tuple"),
+        ("DistalReward", {"distractor_rate": 1.5}, r"distractor_rate=1.5 .* must be a finite number >= 0.0 <= 1.0"),
+        ("ReversalBandit", {"p_high": 1.2}, "p_high=1.2 is not allowed"),
+        ("ReversalBandit", {"p_low": 0.9}, r"p_low=0.9 .* <= 0.8"),
+        ("ReversalBandit", {"reversal_every": 0}, "reversal_every=0 .* integer >= 1"),
+        ("WaitForReward", {"omission_prob": float("nan")}, "omission_prob=nan .* finite number"),
+        ("WaitForReward", {"delays": (30, 2.5)}, "delays must be a non-empty tuple of integers"),
+        ("CueReward", {"target_cue": 4}, "target_cue=4 .* <= 3"),
+        ("CueReward", {"reward_step": 1}, r"reward_step=1 .* >= 3"),
+        ("CrossAreaXOR", {"rule": "and"}, "rule='and' .* one of 'xor', 'a', 'b'"),
+        ("SustainedAttention", {"signal_durations": (1, 9)}, r"signal_durations=\(1, 9\) .* <= 6"),
+        ("CueReward", {"colour": 3}, "unknown parameter.*colour; allowed: trials_per_episode, n_cues"),
+        ("CueReward", {"trials_per_episode": 0}, "trials_per_episode=0"),
+    ],
+)
+def test_impossible_parameters(name, params, message):
+    with pytest.raises(ValueError, match=message):
+        make_task(name, 2, **params)
+    with pytest.raises(ValueError, match=message):
+        gym.make(nmgym.env_id(name), **params)
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_bad_batch_arguments(name):
+    with pytest.raises(ValueError, match="num_envs=0 is not allowed"):
+        make_task(name, 0)
+    with pytest.raises(ValueError, match="seed=-3 is not allowed"):
+        make_task(name, 2, seed=-3)
+    task = make_task(name, 2)
+    with pytest.raises(ValueError, match=r"reset mask must be a bool tensor of shape \(2,\)"):
+        task.reset(mask=torch.ones(2, dtype=torch.int64))

@@ -1,0 +1,51 @@
+"""The counter-based generator: exact arithmetic and sound statistics."""
+
+import torch
+
+from nmgym.tasks import counter_rng
+
+
+def test_mulmod32_matches_python_big_integers():
+    x = torch.tensor([0, 1, 2**16 - 1, 2**16, 2**31, 2**32 - 1, 123456789, 3999999999])
+    for c in (0x7FEB352D, 0x846CA68B, 0x9E3779B9):
+        expected = [(int(v) * c) % 2**32 for v in x]
+        assert counter_rng._mulmod32(x, c).tolist() == expected
+
+
+def test_mix32_is_a_bijection_on_a_sample():
+    x = torch.arange(200_000, dtype=torch.int64)
+    assert torch.unique(counter_rng.mix32(x)).numel() == x.numel()
+
+
+def test_uniform_is_uniform_and_independent_of_neighbours():
+    key = counter_rng.agent_keys(7, torch.arange(100_000))
+    u = counter_rng.uniform(key, torch.zeros(100_000, dtype=torch.int64), stream=3)
+    counts = torch.histc(u, bins=10, min=0.0, max=1.0)
+    expected = 10_000
+    chi2 = (((counts - expected) ** 2) / expected).sum().item()
+    assert chi2 < 40.0  # 9 degrees of freedom: p < 1e-5 beyond this
+    assert u.min().item() >= 0.0 and u.max().item() < 1.0
+    lag = torch.corrcoef(torch.stack([u[:-1], u[1:]]))[0, 1].item()
+    assert abs(lag) < 0.02  # 5 sigma for 1e5 pairs is 0.016
+
+
+def test_streams_counters_seeds_and_agents_all_change_the_draw():
+    agents = torch.arange(1000)
+    key = counter_rng.agent_keys(1, agents)
+    zero = torch.zeros(1000, dtype=torch.int64)
+    base = counter_rng.bits(key, zero, 1)
+    assert (base != counter_rng.bits(key, zero, 2)).float().mean() > 0.99
+    assert (base != counter_rng.bits(key, zero + 1, 1)).float().mean() > 0.99
+    assert (base != counter_rng.bits(counter_rng.agent_keys(2, agents), zero, 1)).float().mean() > 0.99
+    assert torch.unique(base).numel() > 995
+
+
+def test_integers_and_normal():
+    key = counter_rng.agent_keys(0, torch.arange(60_000))
+    counter = torch.zeros(60_000, dtype=torch.int64)
+    k = counter_rng.integers(key, counter, 5, high=6)
+    assert k.min().item() == 0 and k.max().item() == 5
+    assert torch.bincount(k).min().item() > 9_000
+    z = counter_rng.normal(key, counter, 9, n=2)
+    assert abs(z.mean().item()) < 0.02 and abs(z.std().item() - 1.0) < 0.02
+    assert z.abs().max().item() < 5.78  # the bound the observation spaces rely on

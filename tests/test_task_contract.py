@@ -1,0 +1,103 @@
+"""The kernel contract every task keeps: shapes, bounds, invariance, determinism, partial reset."""
+
+import pytest
+import torch
+
+from nmgym.tasks import make_task
+from tests.conftest import TASK_NAMES, rollout
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_shapes_dtypes_and_bounds(name):
+    task = make_task(name, 64, seed=0)
+    out = rollout(task, 300)
+    assert out["obs"].shape == (300, 64, task.obs_dim) and out["obs"].dtype == torch.float32
+    assert out["reward"].dtype == torch.float32 and out["terminated"].dtype == torch.bool
+    low, high = torch.from_numpy(task.obs_low), torch.from_numpy(task.obs_high)
+    assert ((out["obs"] >= low) & (out["obs"] <= high)).all()
+    assert not (out["terminated"] & out["truncated"]).any()
+    for key in ("correct_action", "trial_end", "decision"):
+        assert out[key].shape == (300, 64)
+    slices = task.obs_slices
+    assert sum(s.stop - s.start for s in slices.values()) == task.obs_dim
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_agent_alone_equals_agent_in_a_big_batch(name):
+    big = rollout(make_task(name, 4096, seed=11), 60)
+    for agent in (0, 1234, 4095):
+        alone = rollout(make_task(name, 1, seed=11, agent_offset=agent), 60)
+        for key in ("obs", "reward", "terminated", "truncated", "action"):
+            assert torch.equal(alone[key][:, 0], big[key][:, agent]), (key, agent)
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_chunks_equal_the_whole_batch(name):
+    whole = rollout(make_task(name, 96, seed=5), 80)
+    chunks = [rollout(make_task(name, 32, seed=5, agent_offset=o), 80) for o in (0, 32, 64)]
+    for key in ("obs", "reward", "terminated", "truncated"):
+        assert torch.equal(whole[key], torch.cat([c[key] for c in chunks], dim=1)), key
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_same_seed_same_results_and_other_seed_differs(name):
+    a = rollout(make_task(name, 32, seed=3), 100)
+    b = rollout(make_task(name, 32, seed=3), 100)
+    c = rollout(make_task(name, 32, seed=4), 100)
+    assert all(torch.equal(a[k], b[k]) for k in ("obs", "reward", "terminated", "truncated"))
+    assert not torch.equal(a["obs"], c["obs"]) or not torch.equal(a["reward"], c["reward"])
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_reseeding_replays_and_partial_reset_leaves_others_alone(name):
+    task = make_task(name, 16, seed=2)
+    first = rollout(task, 40)
+    task.reset(seed=2)
+    assert torch.equal(rollout(task, 40)["obs"], first["obs"])
+
+    reference = make_task(name, 16, seed=2)
+    task = make_task(name, 16, seed=2)
+    rollout(reference, 7)
+    rollout(task, 7)
+    mask = torch.zeros(16, dtype=torch.bool)
+    mask[::3] = True
+    obs, _ = task.reset(mask=mask)
+    assert (task.t[mask] == 0).all() and (task.trial[mask] == 0).all()
+    after, ref_after = rollout(task, 30), rollout(reference, 30)
+    for key in ("obs", "reward", "terminated"):
+        assert torch.equal(after[key][:, ~mask], ref_after[key][:, ~mask]), key
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_final_obs_is_the_observation_that_ended_the_episode(name):
+    task = make_task(name, 8, seed=1, keep_final_obs=True)
+    ended_any = False
+    for _ in range(520):  # past the end of a 500-trial bandit session
+        obs, _, terminated, truncated, info = task.step(task.random_action())
+        ended = terminated | truncated
+        ended_any |= bool(ended.any())
+        assert torch.equal(info["final_obs"][~ended], obs[~ended])
+    assert ended_any
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_oracle_beats_random(name):
+    """The oracle earns at least 0.2 more reward per trial than random (a margin well above noise)."""
+    task = make_task(name, 512, seed=8)
+    scores = {}
+    for policy in ("random", "oracle"):
+        task.reset(seed=8)
+        out = rollout(task, 400, policy)
+        scores[policy] = (out["reward"].sum() / out["trial_end"].sum()).item()
+    assert scores["oracle"] >= scores["random"] + 0.2, scores
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_oracle_is_always_correct_and_random_is_at_chance(name):
+    task = make_task(name, 512, seed=9)
+    for policy, expected in (("oracle", 1.0), ("random", 0.5)):
+        task.reset(seed=9)
+        out = rollout(task, 300, policy)
+        decided = out["decision"]
+        accuracy = (out["action"] == out["correct_action"])[decided].float().mean().item()
+        assert abs(accuracy - expected) < 0.02, (policy, accuracy)
