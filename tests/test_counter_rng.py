@@ -5,11 +5,17 @@ import torch
 from nmgym.tasks import counter_rng
 
 
-def test_mulmod32_matches_python_big_integers():
-    x = torch.tensor([0, 1, 2**16 - 1, 2**16, 2**31, 2**32 - 1, 123456789, 3999999999])
-    for c in (0x7FEB352D, 0x846CA68B, 0x9E3779B9):
-        expected = [(int(v) * c) % 2**32 for v in x]
-        assert counter_rng._mulmod32(x, c).tolist() == expected
+def test_mix32_matches_a_python_big_integer_reference():
+    def reference(v):
+        v ^= v >> 16
+        v = (v * 0x7FEB352D) % 2**32
+        v ^= v >> 15
+        v = (v * 0x2C1B3C6D) % 2**32
+        return v ^ (v >> 16)
+
+    x = [0, 1, 2**16 - 1, 2**16, 2**31, 2**32 - 1, 123456789, 3999999999]
+    assert counter_rng.mix32(torch.tensor(x)).tolist() == [reference(v) for v in x]
+    assert [counter_rng._salt(v) for v in x] == [reference(v) for v in x]
 
 
 def test_mix32_is_a_bijection_on_a_sample():
@@ -27,6 +33,16 @@ def test_uniform_is_uniform_and_independent_of_neighbours():
     assert u.min().item() >= 0.0 and u.max().item() < 1.0
     lag = torch.corrcoef(torch.stack([u[:-1], u[1:]]))[0, 1].item()
     assert abs(lag) < 0.02  # 5 sigma for 1e5 pairs is 0.016
+
+
+def test_consecutive_counters_and_sub_draws_are_uncorrelated():
+    key = counter_rng.agent_keys(3, torch.zeros(1, dtype=torch.int64)).expand(100_000)
+    u = counter_rng.uniform(key, torch.arange(100_000), stream=1)  # one agent's stream over time
+    assert abs(torch.corrcoef(torch.stack([u[:-1], u[1:]]))[0, 1].item()) < 0.02
+    assert abs(u.mean().item() - 0.5) < 0.005
+    many = counter_rng.agent_keys(3, torch.arange(50_000))
+    v = counter_rng.uniform(many, torch.zeros(50_000, dtype=torch.int64), 1, n=2)
+    assert abs(torch.corrcoef(v.T)[0, 1].item()) < 0.03
 
 
 def test_streams_counters_seeds_and_agents_all_change_the_draw():

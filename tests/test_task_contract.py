@@ -82,14 +82,19 @@ def test_final_obs_is_the_observation_that_ended_the_episode(name):
 
 @pytest.mark.parametrize("name", TASK_NAMES)
 def test_oracle_beats_random(name):
-    """The oracle earns at least 0.2 more reward per trial than random (a margin well above noise)."""
+    """The oracle earns at least 0.15 more reward per trial than random.
+
+    Expected gaps: CueReward 0.25 - 0.05 = 0.20; ReversalBandit 0.8 - 0.5 = 0.30; DistalReward,
+    SustainedAttention and CrossAreaXOR 1 - 0.5 = 0.5; WaitForReward 0.75 - ~0 = 0.75. The
+    sampling noise of each estimate is below 0.01.
+    """
     task = make_task(name, 512, seed=8)
     scores = {}
     for policy in ("random", "oracle"):
         task.reset(seed=8)
         out = rollout(task, 400, policy)
         scores[policy] = (out["reward"].sum() / out["trial_end"].sum()).item()
-    assert scores["oracle"] >= scores["random"] + 0.2, scores
+    assert scores["oracle"] >= scores["random"] + 0.15, scores
 
 
 @pytest.mark.parametrize("name", TASK_NAMES)
