@@ -2,7 +2,7 @@
 
 import torch
 
-from nmgym.tasks import counter_rng
+from nmgym import counter_rng
 
 
 def test_mix32_matches_a_python_big_integer_reference():

@@ -6,7 +6,7 @@ the action check is an asynchronous device assertion). Trials roll over inside a
 an ended episode restarts in the same step (same-step autoreset); the observation that ended it
 is kept in ``info["final_obs"]`` when the task is built with ``keep_final_obs=True``.
 
-Randomness is counter based (:mod:`nmgym.tasks.counter_rng`): draws made at a trial's start are
+Randomness is counter based (:mod:`nmgym.counter_rng`): draws made at a trial's start are
 keyed by the agent's trial count, draws made within a trial by its step count, so an agent's
 stream depends only on the seed, its global index (``agent_offset + i``) and its own history.
 """
@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from nmgym.tasks import counter_rng
+from nmgym import counter_rng
 from nmgym.tasks.params import TaskParams
 
 Channel = tuple[str, int, float, float]  # (sub-space name, width, low, high)

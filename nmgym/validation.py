@@ -1,0 +1,64 @@
+"""Field checks for frozen parameter dataclasses.
+
+Each check raises ``ValueError`` naming the owner, the field, its value and what is allowed, so
+an impossible setting never reaches a kernel.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def _fail(owner: object, name: str, value: Any, allowed: str) -> None:
+    raise ValueError(f"{type(owner).__name__}: {name}={value!r} is not allowed; {name} must be {allowed}")
+
+
+def check_int(owner: object, name: str, low: int | None = None, high: int | None = None) -> None:
+    """Require an integer field within ``[low, high]``."""
+    value = getattr(owner, name)
+    allowed = "an integer" + (f" >= {low}" if low is not None else "") + (f" <= {high}" if high is not None else "")
+    if isinstance(value, bool) or not isinstance(value, int):
+        _fail(owner, name, value, allowed)
+    if (low is not None and value < low) or (high is not None and value > high):
+        _fail(owner, name, value, allowed)
+
+
+def check_float(
+    owner: object, name: str, low: float | None = None, high: float | None = None, *, open_low: bool = False
+) -> None:
+    """Require a finite real field within ``[low, high]`` (``(low, high]`` with ``open_low``)."""
+    value = getattr(owner, name)
+    parts = ["a finite number"]
+    if low is not None:
+        parts.append(f"{'>' if open_low else '>='} {low}")
+    if high is not None:
+        parts.append(f"<= {high}")
+    allowed = " ".join(parts)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        _fail(owner, name, value, allowed)
+    too_low = low is not None and (value <= low if open_low else value < low)
+    if too_low or (high is not None and value > high):
+        _fail(owner, name, value, allowed)
+    object.__setattr__(owner, name, float(value))
+
+
+def check_int_tuple(owner: object, name: str, low: int = 0, high: int | None = None) -> None:
+    """Require a non-empty tuple (a list is accepted and frozen) of integers in ``[low, high]``."""
+    value = getattr(owner, name)
+    allowed = f"a non-empty tuple of integers >= {low}" + (f" and <= {high}" if high is not None else "")
+    if isinstance(value, list):
+        value = tuple(value)
+    ok = isinstance(value, tuple) and len(value) > 0
+    ok = ok and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ok = ok and all(v >= low and (high is None or v <= high) for v in value)
+    if not ok:
+        _fail(owner, name, getattr(owner, name), allowed)
+    object.__setattr__(owner, name, value)
+
+
+def check_choice(owner: object, name: str, choices: tuple[str, ...]) -> None:
+    """Require a field to be one of ``choices``."""
+    value = getattr(owner, name)
+    if value not in choices:
+        _fail(owner, name, value, "one of " + ", ".join(repr(c) for c in choices))
