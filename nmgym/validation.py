@@ -6,8 +6,9 @@ an impossible setting never reaches a kernel.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any
+from typing import Any, Self
 
 
 def _fail(owner: object, name: str, value: Any, allowed: str) -> None:
@@ -62,3 +63,20 @@ def check_choice(owner: object, name: str, choices: tuple[str, ...]) -> None:
     value = getattr(owner, name)
     if value not in choices:
         _fail(owner, name, value, "one of " + ", ".join(repr(c) for c in choices))
+
+
+class Replaceable:
+    """Mixin for frozen dataclasses: ``names()`` and a checked ``replace(**overrides)``."""
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+
+    def replace(self, **overrides: Any) -> Self:
+        """A copy with some fields changed; an unknown name raises ``ValueError`` listing the known ones."""
+        unknown = sorted(set(overrides) - set(self.names()))
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__}: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(self.names())}"
+            )
+        return dataclasses.replace(self, **overrides)  # type: ignore[type-var]

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any, Self
 
-from nmgym.validation import check_choice, check_float, check_int, check_int_tuple
+from nmgym.validation import Replaceable, check_choice, check_float, check_int, check_int_tuple
 
 __all__ = ["TaskParams", "check_choice", "check_float", "check_int", "check_int_tuple"]
 
 
 @dataclass(frozen=True)
-class TaskParams:
+class TaskParams(Replaceable):
     """Parameters every task shares.
 
     Attributes:
@@ -28,16 +26,3 @@ class TaskParams:
     def validate(self) -> None:
         """Check every field; subclasses extend this and call ``super().validate()``."""
         check_int(self, "trials_per_episode", low=1)
-
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls))
-
-    def replace(self, **overrides: Any) -> Self:
-        """A copy with some fields changed; an unknown name raises ``ValueError`` listing the known ones."""
-        unknown = sorted(set(overrides) - set(self.names()))
-        if unknown:
-            raise ValueError(
-                f"{type(self).__name__}: unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(self.names())}"
-            )
-        return dataclasses.replace(self, **overrides)

@@ -1,0 +1,56 @@
+"""The shared run loop of every baseline agent."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import torch
+from tqdm import tqdm
+
+from agents.recorder import TrialRecorder
+from agents.world import World
+
+
+class Agent(ABC):
+    """A batch of learners acting on a :class:`World`; subclasses supply the policy and learning."""
+
+    def __init__(self, env, *, device: str | torch.device | None = None, seed: int = 0):
+        self.world = World(env, device=device)
+        self.device = self.world.device
+        self.B = self.world.num_envs
+        self.seed = seed
+
+    @abstractmethod
+    def begin(self, obs: torch.Tensor) -> None:
+        """See the first observation of a run."""
+
+    @abstractmethod
+    def act(self) -> torch.Tensor:
+        """Choose actions ``[B]`` for the current observation."""
+
+    @abstractmethod
+    def observe(
+        self, obs: torch.Tensor, reward: torch.Tensor, terminated: torch.Tensor, boundary: torch.Tensor
+    ) -> None:
+        """See the outcome of the last action and learn from it."""
+
+    def run(self, n_trials: int, *, progress: bool = False, check_every: int = 64, max_steps: int = 10**8) -> dict:
+        """Run until every agent has finished ``n_trials`` trials; return the per-trial records
+        (``[B, n_trials]`` tensors: reward, correct, steps and the env's info at each trial end)."""
+        if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
+            raise ValueError(f"n_trials={n_trials!r} is not allowed; n_trials must be an integer >= 1")
+        recorder = TrialRecorder(self.B, n_trials, self.device)
+        self.begin(self.world.reset(seed=self.seed))
+        bar = tqdm(total=n_trials, desc=type(self).__name__, unit="trial", disable=not progress)
+        for step in range(1, max_steps + 1):
+            action = self.act()
+            obs, reward, terminated, boundary, info = self.world.step(action)
+            recorder.update(action, reward, boundary, info)
+            self.observe(obs, reward, terminated, boundary)
+            if step % check_every == 0:
+                finished = int(recorder.trial.min().clamp(max=n_trials))
+                bar.update(finished - bar.n)
+                if finished >= n_trials:
+                    break
+        bar.close()
+        return recorder.data

@@ -1,0 +1,82 @@
+"""PlasticAgent: the neuromodulated plastic circuit acting on any discrete-action env."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from agents.base import Agent
+from nmgym.circuit import Circuit, CircuitParams, Lesion
+
+
+class PlasticAgent(Agent):
+    """The circuit of :mod:`nmgym.circuit` as an agent, intact or lesioned.
+
+    Args:
+        env: a batched nmgym task (fastest: no numpy round trip), a Gymnasium vector env
+            (nmgym's, ``SyncVectorEnv``, ``AsyncVectorEnv``) or a single Gymnasium env, with a
+            Discrete action space and a 1-D Box observation space.
+        params: :class:`CircuitParams`.
+        lesion: a lesion spec such as ``"ne"`` or ``"da:delay=5+tags"``.
+        inputs: the observation sub-spaces the circuit receives (all by default), e.g.
+            ``("trial",)`` to hide ReversalBandit's previous action and reward.
+        device, seed: where the circuit runs and its counter-based seed.
+        record: keep the per-step modulator levels (``agent.circuit.levels``).
+
+    Sub-spaces named ``area_a``, ``area_b``, ... feed only the matching area (CrossAreaXOR); the
+    rest feed every area.
+    """
+
+    def __init__(
+        self,
+        env,
+        *,
+        params: CircuitParams | None = None,
+        lesion: str | Lesion | None = None,
+        inputs: Sequence[str] | None = None,
+        device: str | torch.device | None = None,
+        seed: int = 0,
+        record: bool = False,
+    ):
+        super().__init__(env, device=device, seed=seed)
+        params = params or CircuitParams()
+        slices = self.world.obs_slices
+        names = list(slices) if inputs is None else list(inputs)
+        unknown = [n for n in names if n not in slices]
+        if unknown:
+            raise ValueError(f"unknown input sub-space(s) {unknown}; this env has {list(slices)}")
+        self.columns = torch.cat([torch.arange(slices[n].start, slices[n].stop) for n in names]).to(self.device)
+        areas = torch.ones(params.n_areas, len(self.columns), dtype=torch.bool)
+        start = 0
+        for name in names:
+            width = slices[name].stop - slices[name].start
+            if name.startswith("area_") and len(name) == 6 and ord(name[5]) - ord("a") < params.n_areas:
+                areas[:, start : start + width] = False
+                areas[ord(name[5]) - ord("a"), start : start + width] = True
+            start += width
+        offset = int(self.world.env.agent_ids[0]) if self.world.kind == "task" else 0
+        self.circuit = Circuit(
+            self.B,
+            len(self.columns),
+            self.world.n_actions,
+            params,
+            lesion,
+            input_areas=areas,
+            device=self.device,
+            seed=seed,
+            agent_offset=offset,
+            record=record,
+        )
+
+    def begin(self, obs: torch.Tensor) -> None:
+        self.circuit.forward(obs[:, self.columns])
+
+    def act(self) -> torch.Tensor:
+        return self.circuit.act()
+
+    def observe(
+        self, obs: torch.Tensor, reward: torch.Tensor, terminated: torch.Tensor, boundary: torch.Tensor
+    ) -> None:
+        self.circuit.forward(obs[:, self.columns], reset=boundary)
+        self.circuit.learn(reward, terminated, boundary)

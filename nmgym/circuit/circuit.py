@@ -1,0 +1,271 @@
+"""The neuromodulated plastic circuit: ``B`` independent networks advanced as one batch.
+
+Per agent and step (DESIGN.md section 5):
+
+* **ACh attention** (Yu & Dayan 2005; Herrero et al. 2008): input gain
+  ``g = relu(1 + k_ach * ACh * (rel / mean(rel) - 1))``, where ``rel`` is each channel's slowly
+  learned relevance, the magnitude of the dopamine-gated covariance between the channel's recent
+  activity and the prediction error. High ACh amplifies relevant channels and suppresses the rest;
+  ACh also scales long-range coupling (Rodriguez et al. 2004, a model assumption beyond it).
+* **Areas**: ``h_k <- h_k + a * (tanh(G * (W_in (g x) + W_loc h_k + c * W_lr h_other) + noise) - h_k)``
+  with per-unit leak ``a`` (log-spaced: slow units keep time), NE gain ``G`` and coupling ``c``.
+* **Actor and critic**: ``pi = softmax(beta * W_pi h)``, ``V = w_v . h``.
+* **DA** (Schultz, Dayan & Montague 1997): ``delta = r + gamma * V' - V``, gamma set by 5-HT
+  (Doya 2002).
+* **Tags and capture** (Frey & Morris 1997; Izhikevich 2007): each projection keeps an
+  eligibility trace ``E <- lambda * E + post (x) pre`` (for the actor ``(onehot(a) - pi) (x) h``,
+  for hidden units the chosen action's feedback, as in AGREL, Roelfsema & van Ooyen 2005);
+  ``W <- W + eta * delta * E``. 5-HT sets a threshold on ``|delta|`` below which nothing is captured.
+* **NE surprise** (Yu & Dayan 2005; Nassar et al. 2012; Bouret & Sara 2005): surprise is the
+  short running mean of signed delta against the long-run mean of ``|delta|``;
+  ``NE = sigmoid(k (s - s0))`` raises the learning rate and gain and, on crossing 0.5, resets the
+  tags and part of the labile readout weights (network reset), then rests for a refractory period.
+* **5-HT patience** (Miyazaki et al. 2014; Schweighofer et al. 2008): the discount horizon, the
+  capture threshold and the damping of cross-area coupling.
+
+A lesion (:mod:`nmgym.circuit.lesion`) changes only the levels it names. Everything is a batched
+tensor op: no Python loop over agents and no host-device sync.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from nmgym import counter_rng
+from nmgym.circuit.lesion import Lesion, Modulation, parse_lesion
+from nmgym.circuit.params import CircuitParams
+from nmgym.circuit.plasticity import capture, matvec, tag
+
+_INIT_IN, _INIT_LOC, _INIT_LR, _NOISE, _ACTION = 11, 12, 13, 14, 15
+LEVELS = ("da", "ne", "ach", "5ht")
+
+
+def modulate(level: torch.Tensor, mod: Modulation) -> torch.Tensor:
+    """A modulator's level after a lesion: clamped, or scaled (delays are applied by the caller)."""
+    if mod.clamp is not None:
+        return torch.full_like(level, mod.clamp)
+    return level * mod.scale if mod.scale != 1.0 else level
+
+
+class Circuit:
+    """A batch of neuromodulated plastic networks.
+
+    Args:
+        num_agents: batch size ``B``; each agent has its own weights, traces and modulators.
+        n_inputs: observation width ``D`` (a constant bias input is added inside).
+        n_actions: number of discrete actions.
+        params: :class:`CircuitParams` (defaults if omitted).
+        lesion: a lesion spec (``"da"``, ``"ne=0.3+longrange"``, ...) or a parsed :class:`Lesion`.
+        input_areas: bool ``[n_areas, n_inputs]``: which area receives which input (all by default).
+        device, dtype: where the tensors live (float32 by default).
+        seed, agent_offset: counter-based randomness per agent, as in the tasks.
+        record: keep the per-step modulator levels in :attr:`levels` (for plots).
+
+    Use: ``probs = forward(x)``; ``a = act()``; step the world; ``forward(x_next, reset=boundary)``;
+    ``learn(reward, terminated, boundary)``.
+    """
+
+    def __init__(
+        self,
+        num_agents: int,
+        n_inputs: int,
+        n_actions: int,
+        params: CircuitParams | None = None,
+        lesion: str | Lesion | None = None,
+        *,
+        input_areas: torch.Tensor | None = None,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype = torch.float32,
+        seed: int = 0,
+        agent_offset: int = 0,
+        record: bool = False,
+    ) -> None:
+        for name, value, low in (("num_agents", num_agents, 1), ("n_inputs", n_inputs, 1), ("n_actions", n_actions, 2)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"Circuit: {name}={value!r} is not allowed; {name} must be an integer >= {low}")
+        self.p = p = params or CircuitParams()
+        self.lesion = parse_lesion(lesion)
+        self.device, self.dtype = torch.device(device), dtype
+        B, K, N, D, A = num_agents, p.n_areas, p.units, n_inputs + 1, n_actions
+        self.B, self.K, self.N, self.D, self.A = B, K, N, D, A
+        self.record = record
+        self.levels: dict[str, list[torch.Tensor]] = {name: [] for name in LEVELS}
+        kw = {"device": self.device, "dtype": dtype}
+
+        if input_areas is None:
+            input_areas = torch.ones(K, n_inputs, dtype=torch.bool)
+        if input_areas.shape != (K, n_inputs):
+            raise ValueError(f"Circuit: input_areas must have shape ({K}, {n_inputs}); got {tuple(input_areas.shape)}")
+        with_bias = torch.cat([input_areas.to(self.device), torch.ones(K, 1, dtype=torch.bool, device=self.device)], 1)
+        self.in_mask = with_bias.repeat_interleave(N, dim=0).to(dtype)  # [K*N, D]
+
+        agents = torch.arange(agent_offset, agent_offset + B, device=self.device)
+        self.key = counter_rng.agent_keys(seed, agents)
+        self.steps = torch.zeros(B, dtype=torch.int64, device=self.device)
+        zero = torch.zeros(B, dtype=torch.int64, device=self.device)
+
+        def init(stream: int, shape: tuple[int, ...], std: float) -> torch.Tensor:
+            size = math.prod(shape)
+            return (counter_rng.normal(self.key, zero, stream, size) * std).view(B, *shape).to(dtype)
+
+        fan_in = self.in_mask.sum(1).clamp(min=1)  # per hidden unit
+        self.W_in = init(_INIT_IN, (K * N, D), 1.0) * (p.input_scale / fan_in.sqrt()).unsqueeze(-1) * self.in_mask
+        self.W_loc = init(_INIT_LOC, (K, N, N), p.recurrent_scale / math.sqrt(N))
+        self.W_lr = init(_INIT_LR, (K, N, (K - 1) * N), 1.0 / math.sqrt(max((K - 1) * N, 1)))
+        self.W_pi = torch.zeros(B, A, K * N, **kw)
+        self.W_v = torch.zeros(B, 1, K * N, **kw)
+        self.E_in, self.E_loc, self.E_lr = (torch.zeros_like(w) for w in (self.W_in, self.W_loc, self.W_lr))
+        self.E_pi, self.E_v = torch.zeros_like(self.W_pi), torch.zeros_like(self.W_v)
+        # Area k's long-range input: the other areas' units, in order.
+        self.others = torch.tensor([[j for j in range(K) if j != k] for k in range(K)], device=self.device).long()
+        self.leak = torch.logspace(math.log10(p.leak_min), math.log10(p.leak_max), N, **kw).expand(K, N)
+
+        self.h = torch.zeros(B, K, N, **kw)
+        self.tag_decay = math.exp(-1.0 / (p.tau_tag * self.lesion.tags)) if p.tau_tag * self.lesion.tags > 0 else 0.0
+        self.keep = torch.ones(B, **kw)  # 0 where tags are wiped before the next tag
+        self.value = torch.zeros(B, **kw)
+        self.value_prev = torch.zeros(B, **kw)
+        self.readout_norm = torch.ones(B, **kw)
+        # modulator state
+        self.ne = torch.zeros(B, **kw)
+        self.ne_short = torch.zeros(B, **kw)
+        self.ne_long = torch.full((B,), 0.5, **kw)
+        self.trial_delta = torch.zeros(B, **kw)
+        self.refractory = torch.zeros(B, dtype=torch.int64, device=self.device)
+        self.input_trace = torch.zeros(B, D - 1, **kw)
+        self.input_mean = torch.zeros(B, D - 1, **kw)
+        self.relevance = torch.zeros(B, D - 1, **kw)
+        self.gain = torch.ones(B, D - 1, **kw)
+        self.ach = modulate(torch.ones(B, **kw), self.lesion.ach)
+        self.sht = modulate(torch.ones(B, **kw), self.lesion.sht)
+        horizon = p.horizon_min + (p.horizon_max - p.horizon_min) * self.sht.clamp(0.0, None)
+        self.gamma = 1.0 - 1.0 / horizon
+        c = p.longrange_scale * self.lesion.longrange * (1 + p.ach_coupling * (self.ach - 1))
+        self.coupling = (c / (1 + p.sht_coupling * (self.sht - 1))).clamp(min=0.0)
+        self.da_delay = self.lesion.da.delay
+        self.da_queue = torch.zeros(self.da_delay + 1, B, **kw)
+        self._tick = 0  # position in the dopamine delay line (a Python int: no sync)
+        self.ne_delay = self.lesion.ne.delay
+        self.ne_queue = torch.zeros(self.ne_delay + 1, B, **kw)
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, x: torch.Tensor, reset: torch.Tensor | None = None) -> torch.Tensor:
+        """Advance the network on input ``x`` (``[B, n_inputs]``); return the policy ``[B, A]``.
+
+        ``reset`` (bool ``[B]``) zeroes those agents' activity first (a new trial).
+        """
+        p, B, K, N = self.p, self.B, self.K, self.N
+        if reset is not None:
+            self.h.mul_((~reset).to(self.dtype).view(B, 1, 1))
+        x = x.to(self.dtype)
+        self.input_trace.mul_(self.tag_decay).add_(x.abs())
+        gx = torch.cat([self.gain * x, torch.ones(B, 1, device=self.device, dtype=self.dtype)], dim=1)
+        h_prev = self.h
+        h_other = h_prev[:, self.others].reshape(B, K, (K - 1) * N)
+        drive = matvec(self.W_in, gx).view(B, K, N) + matvec(self.W_loc, h_prev)
+        if K > 1:
+            drive = drive + self.coupling.view(B, 1, 1) * matvec(self.W_lr, h_other)
+        gain = (1.0 + p.ne_gain * self.ne).view(B, 1, 1)
+        noise = counter_rng.normal(self.key, self.steps, _NOISE, K * N).view(B, K, N).to(self.dtype)
+        z = torch.tanh(gain * drive + p.noise * noise)
+        self.h = h_prev + self.leak * (z - h_prev)
+        H = self.h.view(B, K * N)
+        self.probs = torch.softmax(p.beta * matvec(self.W_pi, H), dim=-1)
+        self.value_prev, self.value = self.value, matvec(self.W_v, H)[:, 0]
+        self._pre = (gx, h_prev, h_other, z, gain)
+        return self.probs
+
+    # ------------------------------------------------------------------ act and tag
+    def act(self, action: torch.Tensor | None = None) -> torch.Tensor:
+        """Sample an action from the policy (or take ``action``) and set the synaptic tags."""
+        B, K, N = self.B, self.K, self.N
+        if action is None:
+            u = counter_rng.uniform(self.key, self.steps, _ACTION).unsqueeze(-1)
+            action = (u > self.probs.cumsum(-1)[:, :-1]).sum(-1)
+        self.steps += 1
+        gx, h_prev, h_other, z, gain = self._pre
+        H = self.h.view(B, K * N)
+        self.readout_norm = 1.0 + (H * H).sum(-1)  # readout rates are normalised by |h|^2
+        decay = self.keep * self.tag_decay
+        choice = torch.nn.functional.one_hot(action, self.A).to(self.dtype) - self.probs
+        tag(self.E_pi, decay, choice, H)
+        tag(self.E_v, decay, torch.ones(B, 1, device=self.device, dtype=self.dtype), H)
+        # Hidden units are tagged by the feedback of the chosen action (AGREL) and of the critic.
+        feedback = matvec(self.W_pi.mT, choice) + self.p.critic_feedback * self.W_v[:, 0]
+        post = feedback.view(B, K, N) * self.leak * (1 - z * z) * gain
+        tag(self.E_in, decay, post.view(B, K * N), gx)
+        self.E_in.mul_(self.in_mask)
+        tag(self.E_loc, decay, post, h_prev)
+        if K > 1:
+            tag(self.E_lr, decay, post, h_other)
+        self.keep = torch.ones_like(self.keep)
+        return action
+
+    # ------------------------------------------------------------------ learn
+    def learn(self, reward: torch.Tensor, terminated: torch.Tensor, boundary: torch.Tensor | None = None) -> None:
+        """Dopamine, the other modulators, and capture, after ``forward`` on the next input.
+
+        ``reward`` is the reward of the step just taken. ``boundary`` marks trial ends: the reward
+        prediction is made within a trial (trial-based TD, as in Schultz, Dayan & Montague 1997),
+        so neither a trial end nor ``terminated`` bootstraps, and the tags are wiped after this
+        capture.
+        """
+        p, lesion = self.p, self.lesion
+        reward = reward.to(self.dtype)
+        stop = terminated if boundary is None else terminated | boundary
+        next_value = torch.where(stop, 0.0, self.value)
+        delta = reward + self.gamma * next_value - self.value_prev
+
+        # DA: the prediction error, altered and delayed as the lesion says.
+        self.da_queue[self._tick % (self.da_delay + 1)] = modulate(delta, lesion.da)
+        da = self.da_queue[(self._tick - self.da_delay) % (self.da_delay + 1)] if self.da_delay else self.da_queue[0]
+        # NE: surprise = how far the short mean of trials' signed error falls below zero, against
+        # the long mean of their |error|, updated as each trial ends (a trial's summed delta is its
+        # outcome against its forecast). Outcomes better than forecast (acquisition) are no alarm.
+        self.trial_delta += delta
+        ended = torch.ones_like(terminated) if boundary is None else boundary
+        outcome = torch.where(ended, self.trial_delta, 0.0)
+        weight = ended.to(self.dtype)
+        self.ne_short += weight * (outcome - self.ne_short) / p.ne_short
+        self.ne_long += weight * (outcome.abs() - self.ne_long) / p.ne_long
+        self.trial_delta = torch.where(ended, 0.0, self.trial_delta)
+        surprise = (-self.ne_short).clamp(min=0.0) / (self.ne_long + 1e-3)  # worse than forecast
+        self.ne_queue[self._tick % (self.ne_delay + 1)] = modulate(
+            torch.sigmoid(p.ne_slope * (surprise - p.ne_threshold)), lesion.ne
+        )
+        self.ne = self.ne_queue[(self._tick - self.ne_delay) % (self.ne_delay + 1)]
+        self._tick += 1
+
+        # Capture: rate per agent = eta * DA * NE boost, gated by the 5-HT threshold.
+        gate = (da.abs() > p.capture_threshold * self.sht).to(self.dtype)
+        rate = da * (1.0 + p.ne_lr_boost * self.ne) * gate
+        capture(self.W_pi, self.E_pi, rate * (p.lr_actor / self.readout_norm))
+        capture(self.W_v, self.E_v, rate * (p.lr_critic / self.readout_norm))
+        capture(self.W_in, self.E_in, rate * (p.lr_hidden / self.D))
+        capture(self.W_loc, self.E_loc, rate * (p.lr_hidden / self.N))
+        if self.K > 1:
+            capture(self.W_lr, self.E_lr, rate * (p.lr_hidden / ((self.K - 1) * self.N)))
+
+        # NE network reset: on crossing 0.5, wipe the tags and part of the labile readout.
+        trigger = (self.ne > 0.5) & (self.refractory == 0) & (p.ne_reset > 0) & ended
+        shrink = (1.0 - p.ne_reset * trigger.to(self.dtype)).view(-1, 1, 1)
+        self.W_pi.mul_(shrink)
+        self.W_v.mul_(shrink)
+        self.ne_short = torch.where(trigger, 0.0, self.ne_short)
+        self.refractory = torch.where(trigger, p.ne_refractory, (self.refractory - weight.long()).clamp(min=0))
+        wipe = trigger if boundary is None else trigger | boundary
+        self.keep = (~wipe).to(self.dtype)
+
+        # ACh: relevance = |DA-gated covariance of each input's trace with the error|.
+        rate_rel = p.relevance_rate
+        self.input_mean += rate_rel * (self.input_trace - self.input_mean)
+        self.relevance += rate_rel * (da.unsqueeze(-1) * (self.input_trace - self.input_mean) - self.relevance)
+        rel = self.relevance.abs()
+        ratio = (rel + 1e-4) / (rel.mean(-1, keepdim=True) + 1e-4)
+        self.gain = torch.relu(1.0 + p.ach_attention * self.ach.unsqueeze(-1) * (ratio - 1.0))
+
+        if self.record:
+            for name, level in zip(LEVELS, (da, self.ne, self.ach, self.sht), strict=True):
+                self.levels[name].append(level.clone())

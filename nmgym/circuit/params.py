@@ -1,0 +1,73 @@
+"""Parameters of the neuromodulated plastic circuit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nmgym.validation import Replaceable, check_float, check_int
+
+
+@dataclass(frozen=True)
+class CircuitParams(Replaceable):
+    """Every constant of :class:`nmgym.circuit.Circuit`, validated at construction.
+
+    The readout learning rates are the fraction of a prediction error corrected in one update
+    (each is divided by ``1 + |h|^2``, as in normalised LMS); the hidden rates are divided by the
+    projection's fan-in. Neither needs retuning when the network grows.
+    """
+
+    # architecture
+    n_areas: int = 2
+    units: int = 32  # per area
+    leak_min: float = 0.05  # per-unit leak rates, log-spaced: slow units hold memory
+    leak_max: float = 0.6
+    input_scale: float = 1.5
+    recurrent_scale: float = 0.8
+    longrange_scale: float = 1.0
+    noise: float = 0.02
+    beta: float = 1.0  # inverse temperature of the policy
+    # plasticity
+    lr_actor: float = 4.0
+    lr_critic: float = 0.1
+    lr_hidden: float = 0.2
+    critic_feedback: float = 1.0  # weight of the value gradient in the hidden units' tags
+    tau_tag: float = 10.0  # steps
+    # serotonin: patience
+    horizon_max: float = 100.0  # discount time constant at 5-HT = 1 (gamma = 1 - 1/horizon)
+    horizon_min: float = 5.0  # ... at 5-HT = 0
+    capture_threshold: float = 0.01  # |delta| below threshold x 5-HT is not captured
+    sht_coupling: float = 0.3  # 5-HT damping of long-range coupling
+    # noradrenaline: surprise
+    ne_short: float = 5.0  # trials: the running mean of trials' signed prediction error
+    ne_long: float = 100.0  # trials: the running mean of their |prediction error|
+    ne_slope: float = 6.0
+    ne_threshold: float = 0.7  # surprise at which NE = 0.5
+    ne_lr_boost: float = 2.0
+    ne_gain: float = 0.5
+    ne_reset: float = 0.9  # fraction of labile (readout) weights reset at a change point
+    ne_refractory: int = 10  # trials
+    # acetylcholine: attention
+    ach_attention: float = 1.0
+    ach_coupling: float = 0.5
+    relevance_rate: float = 0.01
+
+    def __post_init__(self) -> None:
+        check_int(self, "n_areas", low=1)
+        check_int(self, "units", low=1)
+        check_float(self, "leak_min", low=0.0, high=1.0, open_low=True)
+        check_float(self, "leak_max", low=self.leak_min, high=1.0)
+        for name in ("input_scale", "recurrent_scale", "longrange_scale", "noise", "beta"):
+            check_float(self, name, low=0.0)
+        for name in ("lr_actor", "lr_critic", "lr_hidden", "critic_feedback", "capture_threshold", "sht_coupling"):
+            check_float(self, name, low=0.0)
+        check_float(self, "sht_coupling", low=0.0, high=0.99)
+        check_float(self, "tau_tag", low=0.0)
+        check_float(self, "horizon_min", low=1.0)
+        check_float(self, "horizon_max", low=self.horizon_min)
+        check_float(self, "ne_short", low=1.0)
+        check_float(self, "ne_long", low=1.0)
+        for name in ("ne_slope", "ne_threshold", "ne_lr_boost", "ne_gain", "ach_attention", "ach_coupling"):
+            check_float(self, name, low=0.0)
+        check_float(self, "ne_reset", low=0.0, high=1.0)
+        check_int(self, "ne_refractory", low=0)
+        check_float(self, "relevance_rate", low=0.0, high=1.0)
