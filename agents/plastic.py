@@ -23,6 +23,8 @@ class PlasticAgent(Agent):
             ``("trial",)`` to hide ReversalBandit's previous action and reward.
         device, seed: where the circuit runs and its counter-based seed.
         record: keep the per-step modulator levels (``agent.circuit.levels``).
+        efference: also feed the circuit a copy of its previous action within the trial (a motor
+            corollary discharge), so activity after a choice says which choice was made.
 
     Sub-spaces named ``area_a``, ``area_b``, ... feed only the matching area (CrossAreaXOR); the
     rest feed every area.
@@ -38,6 +40,7 @@ class PlasticAgent(Agent):
         device: str | torch.device | None = None,
         seed: int = 0,
         record: bool = False,
+        efference: bool = False,
     ):
         super().__init__(env, device=device, seed=seed)
         params = params or CircuitParams()
@@ -47,7 +50,10 @@ class PlasticAgent(Agent):
         if unknown:
             raise ValueError(f"unknown input sub-space(s) {unknown}; this env has {list(slices)}")
         self.columns = torch.cat([torch.arange(slices[n].start, slices[n].stop) for n in names]).to(self.device)
-        areas = torch.ones(params.n_areas, len(self.columns), dtype=torch.bool)
+        self.efference = efference
+        n_efference = self.world.n_actions if efference else 0
+        self.last_action = torch.zeros(self.B, n_efference, device=self.device)
+        areas = torch.ones(params.n_areas, len(self.columns) + n_efference, dtype=torch.bool)
         start = 0
         for name in names:
             width = slices[name].stop - slices[name].start
@@ -58,7 +64,7 @@ class PlasticAgent(Agent):
         offset = int(self.world.env.agent_ids[0]) if self.world.kind == "task" else 0
         self.circuit = Circuit(
             self.B,
-            len(self.columns),
+            len(self.columns) + n_efference,
             self.world.n_actions,
             params,
             lesion,
@@ -69,14 +75,22 @@ class PlasticAgent(Agent):
             record=record,
         )
 
+    def _input(self, obs: torch.Tensor) -> torch.Tensor:
+        return torch.cat([obs[:, self.columns].float(), self.last_action], dim=1)
+
     def begin(self, obs: torch.Tensor) -> None:
-        self.circuit.forward(obs[:, self.columns])
+        self.last_action.zero_()
+        self.circuit.forward(self._input(obs))
 
     def act(self) -> torch.Tensor:
-        return self.circuit.act()
+        action = self.circuit.act()
+        if self.efference:
+            self.last_action = torch.nn.functional.one_hot(action, self.world.n_actions).float()
+        return action
 
     def observe(
         self, obs: torch.Tensor, reward: torch.Tensor, terminated: torch.Tensor, boundary: torch.Tensor
     ) -> None:
-        self.circuit.forward(obs[:, self.columns], reset=boundary)
+        self.last_action.mul_((~boundary).float().unsqueeze(-1))
+        self.circuit.forward(self._input(obs), reset=boundary)
         self.circuit.learn(reward, terminated, boundary)

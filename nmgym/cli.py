@@ -23,6 +23,29 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from agents.train import parse_assignments, train
+
+    summary = train(
+        args.task,
+        args.agent,
+        agents=args.agents,
+        trials=args.trials,
+        seed=args.seed,
+        lesion=args.lesion,
+        device=args.device,
+        params=parse_assignments(args.param, "param"),
+        circuit=parse_assignments(args.circuit, "circuit"),
+        out=args.out,
+    )
+    final = summary["final"]
+    print(
+        f"{args.task} {args.agent} (lesion {args.lesion or 'none'}): final reward/trial {final['reward']:.3f}, "
+        f"correct {final['correct']:.3f}; wrote {args.out}/summary.json"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nmgym",
@@ -37,6 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     demo.add_argument("--device", default="cpu", help="torch device (default cpu)")
     demo.set_defaults(run=_demo)
+    train = commands.add_parser("train", help="train agents on a task and write the learning curve")
+    train.add_argument("task", help="task name, e.g. CueReward (see `nmgym tasks`)")
+    train.add_argument("--agent", default="plastic", help="plastic, td or random (default plastic)")
+    train.add_argument("--agents", type=int, default=64, help="agents trained side by side (default 64)")
+    train.add_argument("--trials", type=int, default=300, help="trials per agent (default 300)")
+    train.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    train.add_argument("--lesion", default=None, help="lesion spec for the plastic agent, e.g. ne or da:delay=5")
+    train.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    train.add_argument("--param", action="append", metavar="NAME=VALUE", help="task parameter (repeatable)")
+    train.add_argument("--circuit", action="append", metavar="NAME=VALUE", help="circuit parameter (repeatable)")
+    train.add_argument("--out", required=True, help="folder for summary.json, curve.csv and curve.png")
+    train.set_defaults(run=_train)
     return parser
 
 
@@ -44,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except ValueError as error:
+    except (ValueError, TypeError) as error:
         print(f"nmgym: error: {error}", file=sys.stderr)
         return 2
 

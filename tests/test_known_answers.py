@@ -140,3 +140,13 @@ def test_cross_area_xor_truth_table_and_one_bit_control():
         for bits in ((0, 0), (0, 1), (1, 0), (1, 1)):
             share = ((a == bits[0]) & (b == bits[1])).float().mean().item()
             assert abs(share - 0.25) < binomial_tolerance(0.25, 4000)
+
+
+def test_wait_for_reward_shaping_grows_the_delays_to_full_length():
+    task = WaitForReward(500, seed=6, delays=(40,), shaping_trials=4)
+    seen = []
+    for _ in range(6):
+        seen.append(task.delay.clone())
+        task.reset()
+    # Trials 1..4 of shaping: ceil(40 * k / 4); full length from then on.
+    assert [int(d.unique().item()) for d in seen] == [10, 20, 30, 40, 40, 40]

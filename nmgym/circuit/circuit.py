@@ -9,7 +9,9 @@ Per agent and step (DESIGN.md section 5):
   ACh also scales long-range coupling (Rodriguez et al. 2004, a model assumption beyond it).
 * **Areas**: ``h_k <- h_k + a * (tanh(G * (W_in (g x) + W_loc h_k + c * W_lr h_other) + noise) - h_k)``
   with per-unit leak ``a`` (log-spaced: slow units keep time), NE gain ``G`` and coupling ``c``.
-* **Actor and critic**: ``pi = softmax(beta * W_pi h)``, ``V = w_v . h``.
+* **Actor and critic**: ``pi = softmax(beta * W_pi r)``, ``V = w_v . r``, read out from
+  ``r = [h, g x]``: the areas' activity and, directly, the attended input (as sensory cortex
+  projects to striatum as well as to association areas).
 * **DA** (Schultz, Dayan & Montague 1997): ``delta = r + gamma * V' - V``, gamma set by 5-HT
   (Doya 2002).
 * **Tags and capture** (Frey & Morris 1997; Izhikevich 2007): each projection keeps an
@@ -40,6 +42,17 @@ from nmgym.circuit.plasticity import capture, matvec, tag
 
 _INIT_IN, _INIT_LOC, _INIT_LR, _NOISE, _ACTION = 11, 12, 13, 14, 15
 LEVELS = ("da", "ne", "ach", "5ht")
+
+
+def attention_gain(relevance: torch.Tensor, ach: torch.Tensor, strength: float) -> torch.Tensor:
+    """ACh input gain ``relu(1 + strength * ACh * (rel / mean(rel) - 1))`` per input channel.
+
+    ``relevance`` is ``[B, D]``, ``ach`` ``[B]``. Channels more relevant than average gain above 1,
+    the rest below; with no relevance learned yet (all zero) every gain is 1.
+    """
+    rel = relevance.abs()
+    ratio = (rel + 1e-4) / (rel.mean(-1, keepdim=True) + 1e-4)
+    return torch.relu(1.0 + strength * ach.unsqueeze(-1) * (ratio - 1.0))
 
 
 def modulate(level: torch.Tensor, mod: Modulation) -> torch.Tensor:
@@ -114,8 +127,8 @@ class Circuit:
         self.W_in = init(_INIT_IN, (K * N, D), 1.0) * (p.input_scale / fan_in.sqrt()).unsqueeze(-1) * self.in_mask
         self.W_loc = init(_INIT_LOC, (K, N, N), p.recurrent_scale / math.sqrt(N))
         self.W_lr = init(_INIT_LR, (K, N, (K - 1) * N), 1.0 / math.sqrt(max((K - 1) * N, 1)))
-        self.W_pi = torch.zeros(B, A, K * N, **kw)
-        self.W_v = torch.zeros(B, 1, K * N, **kw)
+        self.W_pi = torch.zeros(B, A, K * N + D, **kw)  # readouts see [h, g x]
+        self.W_v = torch.zeros(B, 1, K * N + D, **kw)
         self.E_in, self.E_loc, self.E_lr = (torch.zeros_like(w) for w in (self.W_in, self.W_loc, self.W_lr))
         self.E_pi, self.E_v = torch.zeros_like(self.W_pi), torch.zeros_like(self.W_v)
         # Area k's long-range input: the other areas' units, in order.
@@ -171,9 +184,9 @@ class Circuit:
         noise = counter_rng.normal(self.key, self.steps, _NOISE, K * N).view(B, K, N).to(self.dtype)
         z = torch.tanh(gain * drive + p.noise * noise)
         self.h = h_prev + self.leak * (z - h_prev)
-        H = self.h.view(B, K * N)
-        self.probs = torch.softmax(p.beta * matvec(self.W_pi, H), dim=-1)
-        self.value_prev, self.value = self.value, matvec(self.W_v, H)[:, 0]
+        self.readout = torch.cat([self.h.view(B, K * N), gx], dim=1)
+        self.probs = torch.softmax(p.beta * matvec(self.W_pi, self.readout), dim=-1)
+        self.value_prev, self.value = self.value, matvec(self.W_v, self.readout)[:, 0]
         self._pre = (gx, h_prev, h_other, z, gain)
         return self.probs
 
@@ -186,14 +199,15 @@ class Circuit:
             action = (u > self.probs.cumsum(-1)[:, :-1]).sum(-1)
         self.steps += 1
         gx, h_prev, h_other, z, gain = self._pre
-        H = self.h.view(B, K * N)
-        self.readout_norm = 1.0 + (H * H).sum(-1)  # readout rates are normalised by |h|^2
+        R = self.readout
+        self.readout_norm = 1.0 + (R * R).sum(-1)  # readout rates are normalised by |r|^2
         decay = self.keep * self.tag_decay
         choice = torch.nn.functional.one_hot(action, self.A).to(self.dtype) - self.probs
-        tag(self.E_pi, decay, choice, H)
-        tag(self.E_v, decay, torch.ones(B, 1, device=self.device, dtype=self.dtype), H)
+        tag(self.E_pi, decay, choice, R)
+        tag(self.E_v, decay, torch.ones(B, 1, device=self.device, dtype=self.dtype), R)
         # Hidden units are tagged by the feedback of the chosen action (AGREL) and of the critic.
-        feedback = matvec(self.W_pi.mT, choice) + self.p.critic_feedback * self.W_v[:, 0]
+        KN = K * N
+        feedback = matvec(self.W_pi[:, :, :KN].mT, choice) + self.p.critic_feedback * self.W_v[:, 0, :KN]
         post = feedback.view(B, K, N) * self.leak * (1 - z * z) * gain
         tag(self.E_in, decay, post.view(B, K * N), gx)
         self.E_in.mul_(self.in_mask)
@@ -262,9 +276,7 @@ class Circuit:
         rate_rel = p.relevance_rate
         self.input_mean += rate_rel * (self.input_trace - self.input_mean)
         self.relevance += rate_rel * (da.unsqueeze(-1) * (self.input_trace - self.input_mean) - self.relevance)
-        rel = self.relevance.abs()
-        ratio = (rel + 1e-4) / (rel.mean(-1, keepdim=True) + 1e-4)
-        self.gain = torch.relu(1.0 + p.ach_attention * self.ach.unsqueeze(-1) * (ratio - 1.0))
+        self.gain = attention_gain(self.relevance, self.ach, p.ach_attention)
 
         if self.record:
             for name, level in zip(LEVELS, (da, self.ne, self.ach, self.sht), strict=True):

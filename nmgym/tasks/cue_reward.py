@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from nmgym.tasks.base import Channel, Task
-from nmgym.tasks.params import TaskParams, check_float, check_int
+from nmgym.tasks.params import TaskParams, check_choice, check_float, check_int
 
 _CUE = 1
 
@@ -24,6 +24,8 @@ class CueRewardParams(TaskParams):
     reward_step: int = 7
     reward: float = 1.0
     go_penalty: float = 0.2
+    fixation_required: bool = False
+    abort_penalty: float = 0.1
 
     def validate(self) -> None:
         super().validate()
@@ -35,6 +37,8 @@ class CueRewardParams(TaskParams):
         check_int(self, "reward_step", low=self.decision_step, high=self.trial_steps - 1)
         check_float(self, "reward", low=0.0, open_low=True)
         check_float(self, "go_penalty", low=0.0)
+        check_choice(self, "fixation_required", (True, False))
+        check_float(self, "abort_penalty", low=0.0)
 
 
 class CueReward(Task):
@@ -49,7 +53,9 @@ class CueReward(Task):
     must carry credit across the delay (eligibility traces or a learned value).
 
     ## Action Space
-    ``Discrete(2)``: 0 = no-go (withhold), 1 = go. Only the action at ``decision_step`` counts.
+    ``Discrete(2)``: 0 = no-go (withhold), 1 = go. The choice is the action at ``decision_step``;
+    with ``fixation_required`` (the default, as in NeuroGym) a go before it breaks fixation and
+    aborts the trial. Actions after the choice are ignored.
 
     ## Observation Space
     | index | name | meaning |
@@ -60,18 +66,20 @@ class CueReward(Task):
 
     ## Rewards
     ``reward`` (1) at ``reward_step`` after go on the target cue, ``-go_penalty`` (0.2) after go on
-    another cue, 0 otherwise.
+    another cue, ``-abort_penalty`` (0.1) on breaking fixation, 0 otherwise.
 
     ## Episode End
-    Terminated when the trial ends (after ``trial_steps`` steps); with ``trials_per_episode > 1``
+    Terminated when the trial ends (after ``trial_steps`` steps, or at a fixation break); with
+    ``trials_per_episode > 1``
     the episode is a session truncated after that many trials.
 
     ## Arguments
     ``n_cues=4, target_cue=0, trial_steps=10, cue_step=2, decision_step=3, reward_step=7,
-    reward=1.0, go_penalty=0.2, trials_per_episode=1``.
+    reward=1.0, go_penalty=0.2, fixation_required=True, abort_penalty=0.1, trials_per_episode=1``.
 
     ## Oracle
-    Go on the target cue, withhold otherwise: expected reward ``reward / n_cues`` per trial.
+    Withhold until the decision step, then go on the target cue only: expected reward
+    ``reward / n_cues`` per trial.
 
     ## References
     Schultz W, Dayan P, Montague PR (1997). A neural substrate of prediction and reward.
@@ -112,5 +120,10 @@ class CueReward(Task):
         payoff = torch.where(self.cue == p.target_cue, p.reward, -p.go_penalty)
         reward = torch.where((self.t == p.reward_step) & self.went, payoff, 0.0)
         trial_end = self.t == p.trial_steps - 1
-        info = {"decision": decision, "cue": self.cue, "go": self.went}
+        fixating = self.t < p.decision_step
+        aborted = fixating & (action == 1) & p.fixation_required
+        reward = torch.where(aborted, -p.abort_penalty, reward)
+        scored = decision | (fixating & p.fixation_required)
+        info = {"decision": scored, "cue": self.cue, "go": self.went, "aborted": aborted}
+        trial_end = trial_end | aborted
         return reward, trial_end, torch.zeros_like(trial_end), info

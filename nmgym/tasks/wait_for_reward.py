@@ -21,6 +21,7 @@ class WaitForRewardParams(TaskParams):
     timeout: int = 180
     reward: float = 1.0
     leave_reward: float = 0.0
+    shaping_trials: int = 0
 
     def validate(self) -> None:
         super().validate()
@@ -29,6 +30,7 @@ class WaitForRewardParams(TaskParams):
         check_int(self, "timeout", low=1)
         check_float(self, "reward", low=0.0, open_low=True)
         check_float(self, "leave_reward", low=0.0, high=self.reward)
+        check_int(self, "shaping_trials", low=0)
 
 
 class WaitForReward(Task):
@@ -42,6 +44,8 @@ class WaitForReward(Task):
     only at ``timeout``. Leaving ends the trial with ``leave_reward`` (0 by default: a small
     positive value turns it into a smaller-sooner option, as in delay discounting, Mobini et al.
     2000). Patience is measured as failures per delay and as waiting time on omission trials.
+    With ``shaping_trials > 0`` the delays grow linearly from one step to their full length over
+    that many trials, as mice are trained on progressively longer delays before testing.
 
     ## Action Space
     ``Discrete(2)``: 0 = hold, 1 = leave.
@@ -61,7 +65,7 @@ class WaitForReward(Task):
 
     ## Arguments
     ``delays=(30, 60, 90), omission_prob=0.25, timeout=180, reward=1.0, leave_reward=0.0,
-    trials_per_episode=1``.
+    shaping_trials=0, trials_per_episode=1``.
 
     ## Oracle
     Always hold: the best fixed strategy (with ``leave_reward`` below the discounted reward).
@@ -89,7 +93,11 @@ class WaitForReward(Task):
 
     def _start_trial(self, mask: torch.Tensor) -> None:
         p = self.params
-        self.delay = torch.where(mask, self._delays[self._draw_int(_DELAY, len(p.delays))], self.delay)
+        delay = self._delays[self._draw_int(_DELAY, len(p.delays))]
+        if p.shaping_trials > 0:  # training stage: delays grow from 1 step to full length
+            stage = ((self.trials_started + 1).to(torch.float32) / p.shaping_trials).clamp(max=1.0)
+            delay = (delay.to(torch.float32) * stage).ceil().to(torch.int64)
+        self.delay = torch.where(mask, delay, self.delay)
         self.omission = torch.where(mask, self._draw_uniform(_OMISSION) < p.omission_prob, self.omission)
         self.active = self.active | mask
 

@@ -1,0 +1,130 @@
+"""Train a baseline agent on a task and write its learning curve (the ``nmgym train`` command)."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from agents import AGENTS
+from nmgym.circuit import CircuitParams
+from nmgym.tasks import make_task
+
+
+def parse_assignments(items: list[str] | None, what: str) -> dict[str, Any]:
+    """``["n_cues=6", "delays=(5, 10)"]`` -> ``{"n_cues": 6, "delays": (5, 10)}``."""
+    out: dict[str, Any] = {}
+    for item in items or []:
+        name, eq, text = item.partition("=")
+        if not eq or not name.strip():
+            raise ValueError(f"bad {what} {item!r}: write NAME=VALUE, e.g. --{what} delays=(5,10)")
+        try:
+            value = ast.literal_eval(text.strip())
+        except (ValueError, SyntaxError):
+            value = text.strip()
+        out[name.strip()] = list(value) if isinstance(value, list) else value
+    return out
+
+
+def learning_curve(data: dict[str, torch.Tensor], bins: int = 20) -> list[dict[str, float]]:
+    """Mean reward and accuracy (and their standard errors across agents) per bin of trials."""
+    n = data["reward"].shape[1]
+    width = max(1, n // bins)
+    rows = []
+    for start in range(0, n, width):
+        stop = min(n, start + width)
+        row: dict[str, float] = {"trial_start": start, "trial_stop": stop}
+        for key in ("reward", "correct"):
+            per_agent = data[key][:, start:stop].mean(1)
+            row[key] = per_agent.mean().item()
+            row[f"{key}_sem"] = (per_agent.std() / per_agent.numel() ** 0.5).item() if per_agent.numel() > 1 else 0.0
+        rows.append(row)
+    return rows
+
+
+def train(
+    task: str,
+    agent: str = "plastic",
+    *,
+    agents: int = 64,
+    trials: int = 300,
+    seed: int = 0,
+    lesion: str | None = None,
+    device: str = "cpu",
+    params: dict[str, Any] | None = None,
+    circuit: dict[str, Any] | None = None,
+    out: str | Path | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run ``agents`` agents of kind ``agent`` on ``task`` for ``trials`` trials; write and return the summary."""
+    if agent not in AGENTS:
+        raise ValueError(f"unknown agent {agent!r}; choose one of {', '.join(AGENTS)}")
+    if agent != "plastic" and (lesion not in (None, "none") or circuit):
+        raise ValueError(f"--lesion and --circuit apply to the plastic agent only, not to {agent!r}")
+    env = make_task(task, agents, seed=seed, device=device, **(params or {}))
+    kwargs: dict[str, Any] = {"seed": seed}
+    if agent == "plastic":
+        kwargs.update(lesion=lesion, params=CircuitParams().replace(**(circuit or {})))
+    learner = AGENTS[agent](env, **kwargs)
+    data = learner.run(trials, progress=progress)
+    curve = learning_curve(data)
+    summary = {
+        "task": task,
+        "agent": agent,
+        "settings": {
+            "agents": agents,
+            "trials": trials,
+            "seed": seed,
+            "lesion": lesion or "none",
+            "device": device,
+            "task_params": dataclasses.asdict(env.params),
+            "circuit_params": dataclasses.asdict(kwargs["params"]) if agent == "plastic" else None,
+        },
+        "curve": curve,
+        "final": {"reward": curve[-1]["reward"], "correct": curve[-1]["correct"]},
+    }
+    if out is not None:
+        write(Path(out), summary)
+    return summary
+
+
+def write(folder: Path, summary: dict[str, Any]) -> None:
+    """``summary.json``, ``curve.csv`` and, where matplotlib is installed, ``curve.png``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    keys = list(summary["curve"][0])
+    lines = [",".join(keys)] + [",".join(f"{row[k]:.6g}" for k in keys) for row in summary["curve"]]
+    (folder / "curve.csv").write_text("\n".join(lines) + "\n")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    mid = [(row["trial_start"] + row["trial_stop"]) / 2 for row in summary["curve"]]
+    for key in ("correct", "reward"):
+        mean = [row[key] for row in summary["curve"]]
+        sem = [row[f"{key}_sem"] for row in summary["curve"]]
+        ax.plot(mid, mean, label=key)
+        ax.fill_between(
+            mid,
+            [m - 1.96 * s for m, s in zip(mean, sem, strict=True)],
+            [m + 1.96 * s for m, s in zip(mean, sem, strict=True)],
+            alpha=0.25,
+        )
+    settings = summary["settings"]
+    ax.set(
+        xlabel="trial",
+        ylabel="per trial (mean, 95% CI)",
+        title=f"{summary['task']}: {summary['agent']}, lesion {settings['lesion']}, {settings['agents']} agents",
+    )
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    fig.savefig(folder / "curve.png", dpi=120)
+    plt.close(fig)

@@ -1,0 +1,115 @@
+"""The baseline agents: what they can drive, batch invariance, bad input, the train command."""
+
+import json
+
+import gymnasium as gym
+import pytest
+import torch
+
+from agents import PlasticAgent, RandomAgent, TDAgent
+from agents.train import parse_assignments, train
+from nmgym.cli import main
+from nmgym.envs import TaskVectorEnv
+from nmgym.tasks import make_task
+
+
+@pytest.mark.parametrize("kind", ["task", "native", "native-torch", "sync", "single"])
+def test_plastic_agent_drives_every_kind_of_env(kind):
+    env = {
+        "task": lambda: make_task("CrossAreaXOR", 4, seed=0),
+        "native": lambda: TaskVectorEnv("CrossAreaXOR", 4),
+        "native-torch": lambda: TaskVectorEnv("CrossAreaXOR", 4, backend="torch"),
+        "sync": lambda: gym.make_vec("nmgym/CrossAreaXOR-v0", num_envs=4, vectorization_mode="sync"),
+        "single": lambda: gym.make("nmgym/CrossAreaXOR-v0"),
+    }[kind]()
+    data = PlasticAgent(env, seed=0).run(30)
+    assert data["correct"].shape == (1 if kind == "single" else 4, 30)
+    assert set(data["correct"].unique().tolist()) <= {0.0, 1.0}
+
+
+def test_the_native_vector_env_and_the_kernel_give_the_same_run():
+    a = PlasticAgent(make_task("CueReward", 6, seed=3), seed=3).run(20)
+    b = PlasticAgent(TaskVectorEnv("CueReward", 6), seed=3).run(20)
+    for key in ("reward", "correct", "cue"):
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_a_batched_run_equals_the_same_agents_run_one_at_a_time():
+    batched = PlasticAgent(make_task("ReversalBandit", 5, seed=2), seed=2)
+    together = batched.run(60)
+    for i in range(5):
+        alone = PlasticAgent(make_task("ReversalBandit", 1, seed=2, agent_offset=i), seed=2)
+        single = alone.run(60)
+        for key in ("reward", "correct"):
+            assert torch.equal(single[key][0], together[key][i]), (key, i)
+        assert torch.allclose(alone.circuit.W_pi[0], batched.circuit.W_pi[i], atol=1e-5)
+
+
+def test_same_seed_same_results():
+    runs = [PlasticAgent(make_task("CrossAreaXOR", 8, seed=1), seed=1, lesion="ne").run(40) for _ in range(2)]
+    assert torch.equal(runs[0]["reward"], runs[1]["reward"])
+
+
+@pytest.mark.parametrize("cls", [TDAgent, RandomAgent])
+def test_td_and_random_agents_run(cls):
+    data = cls(make_task("ReversalBandit", 8, seed=0), seed=0).run(50)
+    assert data["reward"].shape == (8, 50)
+
+
+def test_agents_refuse_envs_they_cannot_drive():
+    with pytest.raises(TypeError, match="needs a Discrete action space"):
+        PlasticAgent(gym.make("Pendulum-v1"))
+    with pytest.raises(TypeError, match="cannot drive list"):
+        PlasticAgent([1, 2])
+    with pytest.raises(ValueError, match=r"unknown input sub-space\(s\) \['prev'\]"):
+        PlasticAgent(make_task("ReversalBandit", 2), inputs=("prev",))
+    with pytest.raises(ValueError, match="unknown lesion token 'dopamine'"):
+        PlasticAgent(make_task("ReversalBandit", 2), lesion="dopamine")
+    with pytest.raises(ValueError, match="n_trials=0 is not allowed"):
+        PlasticAgent(make_task("ReversalBandit", 2)).run(0)
+
+
+def test_train_writes_the_curve_and_the_summary(tmp_path):
+    summary = train(
+        "CrossAreaXOR", "td", agents=8, trials=40, seed=1, out=tmp_path, progress=False, params={"rule": "a"}
+    )
+    written = json.loads((tmp_path / "summary.json").read_text())
+    assert written["settings"]["task_params"]["rule"] == "a" and written["agent"] == "td"
+    assert len(written["curve"]) == 20 and written["final"] == summary["final"]
+    assert (tmp_path / "curve.csv").read_text().startswith("trial_start,trial_stop,reward")
+
+
+def test_train_command_and_its_errors(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "train",
+                "ReversalBandit",
+                "--agents",
+                "4",
+                "--trials",
+                "20",
+                "--lesion",
+                "ne",
+                "--param",
+                "reversal_every=10",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    assert "final reward/trial" in capsys.readouterr().out
+    assert json.loads((tmp_path / "summary.json").read_text())["settings"]["lesion"] == "ne"
+    assert main(["train", "CueReward", "--agent", "ppo", "--out", str(tmp_path)]) == 2
+    assert "unknown agent 'ppo'; choose one of plastic, td, random" in capsys.readouterr().err
+    assert main(["train", "CueReward", "--param", "n_cues", "--out", str(tmp_path)]) == 2
+    assert "bad param 'n_cues': write NAME=VALUE" in capsys.readouterr().err
+
+
+def test_parse_assignments():
+    assert parse_assignments(["delays=(5, 10)", "rule=xor", "p_high=0.7"], "param") == {
+        "delays": (5, 10),
+        "rule": "xor",
+        "p_high": 0.7,
+    }

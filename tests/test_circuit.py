@@ -1,0 +1,240 @@
+"""Known answers for every mechanism of the circuit, on tiny cases."""
+
+import math
+
+import pytest
+import torch
+
+from nmgym.circuit import Circuit, CircuitParams, attention_gain
+from nmgym.circuit.plasticity import capture, matvec, tag
+
+NO_LEARNING = {"lr_actor": 0.0, "lr_critic": 0.0, "lr_hidden": 0.0}
+
+
+def make(B=2, D=3, A=2, lesion=None, record=True, **params):
+    return Circuit(B, D, A, CircuitParams(**params), lesion, seed=4, record=record)
+
+
+def one_step(circuit, x0, x1, reward, action=None, terminated=False, boundary=None):
+    circuit.forward(x0)  # a first step gives the recurrent projections presynaptic activity
+    circuit.forward(x0)
+    circuit.act(action)
+    circuit.forward(x1)
+    B = circuit.B
+    circuit.learn(torch.full((B,), float(reward)), torch.full((B,), terminated), boundary)
+
+
+# ---------------------------------------------------------------- the kernels
+def test_tag_kernel_by_hand():
+    trace = torch.tensor([[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]])
+    tag(trace, torch.tensor([0.5]), torch.tensor([[1.0, -2.0]]), torch.tensor([[3.0, 0.0, 1.0]]))
+    expected = torch.tensor([[[0.5 + 3.0, 1.0, 1.5 + 1.0], [2.0 - 6.0, 2.5, 3.0 - 2.0]]])
+    assert torch.equal(trace, expected)
+
+
+def test_trace_decays_by_exactly_lambda_to_the_k():
+    lam = math.exp(-1 / 10)
+    trace = torch.ones(3, 4, 5)
+    zeros_post, zeros_pre = torch.zeros(3, 4), torch.zeros(3, 5)
+    for _ in range(7):
+        tag(trace, torch.full((3,), lam), zeros_post, zeros_pre)
+    assert torch.allclose(trace, torch.full((3, 4, 5), lam**7), rtol=1e-6, atol=0)
+
+
+def test_capture_and_matvec_by_hand():
+    weight = torch.zeros(2, 2, 2)
+    trace = torch.tensor([[[1.0, -1.0], [0.5, 2.0]]]).expand(2, 2, 2).clone()
+    capture(weight, trace, torch.tensor([2.0, 0.0]))
+    assert torch.equal(weight[0], 2 * trace[0]) and torch.equal(weight[1], torch.zeros(2, 2))
+    assert torch.equal(matvec(weight, torch.tensor([[1.0, 1.0], [1.0, 1.0]]))[0], torch.tensor([0.0, 5.0]))
+
+
+# ---------------------------------------------------------------- dopamine
+def test_td_error_is_reward_plus_discounted_next_value_minus_value():
+    c = make(**NO_LEARNING)
+    c.W_v.normal_()
+    x0, x1 = torch.rand(2, 3), torch.rand(2, 3)
+    c.forward(x0)
+    v0 = c.value.clone()
+    c.act()
+    c.forward(x1)
+    v1 = c.value.clone()
+    c.learn(torch.tensor([1.0, 0.0]), torch.tensor([False, True]))
+    gamma = 1 - 1 / CircuitParams().horizon_max
+    expected = torch.tensor([1.0 + gamma * v1[0] - v0[0], 0.0 - v0[1]])  # agent 1 terminated
+    assert torch.allclose(c.levels["da"][0], expected, atol=1e-6)
+
+
+def test_a_trial_end_does_not_bootstrap():
+    c = make(**NO_LEARNING)
+    c.W_v.normal_()
+    c.forward(torch.rand(2, 3))
+    v0 = c.value.clone()
+    c.act()
+    c.forward(torch.rand(2, 3))
+    c.learn(torch.zeros(2), torch.zeros(2, dtype=torch.bool), torch.ones(2, dtype=torch.bool))
+    assert torch.allclose(c.levels["da"][0], -v0, atol=1e-6)
+
+
+def test_weight_change_follows_the_sign_of_dopamine_and_vanishes_without_it():
+    x0, x1 = torch.rand(2, 3), torch.rand(2, 3)
+    changes = {}
+    for reward, lesion in ((1.0, None), (-1.0, None), (1.0, "da")):
+        c = make(lesion=lesion)
+        generator = torch.Generator().manual_seed(0)  # readouts with weights, so hidden units get feedback
+        c.W_pi.copy_(0.3 * torch.randn(c.W_pi.shape, generator=generator))
+        c.W_v.copy_(0.01 * torch.randn(c.W_v.shape, generator=generator))
+        before = [w.clone() for w in (c.W_pi, c.W_v, c.W_in, c.W_loc, c.W_lr)]
+        one_step(c, x0, x1, reward, action=torch.tensor([1, 0]))
+        changes[(reward, lesion)] = [
+            w - b for w, b in zip((c.W_pi, c.W_v, c.W_in, c.W_loc, c.W_lr), before, strict=True)
+        ]
+        delta = c.levels["da"][0]
+        if lesion is None:
+            assert (torch.sign(delta) == math.copysign(1, reward)).all()
+    for up, down in zip(changes[(1.0, None)], changes[(-1.0, None)], strict=True):
+        clear = up.abs() > 1e-6  # changes far above float32 rounding of the weights
+        assert clear.any() and torch.equal(torch.sign(up[clear]), -torch.sign(down[clear]))
+    assert all(torch.count_nonzero(d) == 0 for d in changes[(1.0, "da")])
+
+
+def test_capture_below_the_serotonin_threshold_is_zero():
+    c = make(capture_threshold=5.0)  # |delta| <= 1 here, below 5 x 5-HT (1.0)
+    before = c.W_pi.clone(), c.W_v.clone(), c.W_in.clone()
+    one_step(c, torch.rand(2, 3), torch.rand(2, 3), 1.0)
+    assert all(torch.equal(a, b) for a, b in zip(before, (c.W_pi, c.W_v, c.W_in), strict=True))
+    low = make(capture_threshold=5.0, lesion="5ht=0.1")  # threshold 0.5: now captured
+    before = low.W_pi.clone()
+    one_step(low, torch.rand(2, 3), torch.rand(2, 3), 1.0)
+    assert not torch.equal(before, low.W_pi)
+
+
+def test_dopamine_delay_shifts_the_signal_by_exactly_that_many_steps():
+    x = torch.rand(12, 2, 3)
+    rewards = torch.rand(12)
+    runs = {}
+    for lesion in (None, "da:delay=3"):
+        c = make(lesion=lesion, relevance_rate=0.0, **NO_LEARNING)  # DA alone differs
+        c.W_v.fill_(0.1)
+        c.forward(x[0])
+        for t in range(1, 12):
+            c.act(torch.tensor([0, 1]))
+            c.forward(x[t])
+            c.learn(torch.full((2,), float(rewards[t])), torch.zeros(2, dtype=torch.bool))
+        runs[lesion] = torch.stack(c.levels["da"])
+    assert torch.equal(runs["da:delay=3"][:3], torch.zeros(3, 2))
+    assert torch.equal(runs["da:delay=3"][3:], runs[None][:-3])
+
+
+# ---------------------------------------------------------------- noradrenaline
+def test_surprise_raises_ne_and_triggers_a_reset_of_tags_and_labile_weights():
+    c = make(B=1, lr_actor=0.0, lr_critic=0.0, lr_hidden=0.0, ne_reset=0.5, ne_refractory=3)
+    c.W_pi.normal_()
+    c.W_v.fill_(0.0)
+    x = torch.ones(1, 3)
+    yes = torch.ones(1, dtype=torch.bool)
+    c.forward(x)
+    for _ in range(20):  # a stable, fully predicted world: NE stays low
+        c.act()
+        c.forward(x)
+        c.learn(torch.zeros(1), torch.zeros(1, dtype=torch.bool), yes)
+    assert c.ne.item() < 0.1
+    r = c.readout  # now the circuit forecasts a reward of about 1...
+    c.W_v.copy_((r / (r * r).sum()).view(1, 1, -1))
+    levels, shrunk = [], None
+    for _ in range(10):  # ...that never comes: outcomes fall short, trial after trial
+        w_before = c.W_pi.clone()
+        c.act()
+        c.forward(x)
+        c.learn(torch.zeros(1), torch.zeros(1, dtype=torch.bool), yes)
+        levels.append(c.ne.item())
+        if c.refractory.item() == 3 and shrunk is None:
+            shrunk = (c.W_pi / w_before).mean().item()
+            assert c.keep.item() == 0.0  # tags wiped before the next tag
+    assert levels[0] < levels[1] and max(levels) > 0.5
+    assert shrunk == pytest.approx(0.5, abs=1e-5)
+
+
+def test_ne_lesion_scales_the_level_and_nothing_else():
+    runs = {}
+    for lesion in (None, "ne=0.3"):
+        c = make(lesion=lesion, **NO_LEARNING)
+        c.W_v.fill_(0.5)
+        one_step(
+            c,
+            torch.ones(2, 3),
+            torch.ones(2, 3),
+            0.0,
+            action=torch.tensor([0, 1]),
+            boundary=torch.ones(2, dtype=torch.bool),
+        )
+        runs[lesion] = c
+    assert torch.allclose(runs["ne=0.3"].ne, 0.3 * runs[None].ne)
+    assert torch.equal(runs["ne=0.3"].levels["da"][0], runs[None].levels["da"][0])
+    assert torch.equal(runs["ne=0.3"].gamma, runs[None].gamma)
+
+
+# ---------------------------------------------------------------- acetylcholine
+def test_ach_gain_is_above_one_on_relevant_and_below_one_on_irrelevant_channels():
+    relevance = torch.tensor([[1.0, 0.1, 0.0, 0.5]])
+    gain = attention_gain(relevance, torch.ones(1), 1.0)
+    mean = relevance.mean()
+    assert gain[0, 0] > 1 and gain[0, 1] < 1 and gain[0, 2] < 1
+    assert gain[0, 0].item() == pytest.approx(((1.0 + 1e-4) / (mean + 1e-4)).item(), rel=1e-5)
+    assert torch.equal(attention_gain(relevance, torch.zeros(1), 1.0), torch.ones(1, 4))  # no ACh: flat
+    assert torch.allclose(attention_gain(torch.zeros(1, 4), torch.ones(1), 1.0), torch.ones(1, 4))
+
+
+def test_lesions_change_only_what_they_name():
+    intact = make(**NO_LEARNING)
+    p = CircuitParams()
+    cases = {
+        "ach:clamp=0.5": lambda c: c.ach.eq(0.5).all() and torch.allclose(c.coupling, intact.coupling * 0.75),
+        "5ht": lambda c: torch.allclose(c.gamma, torch.full((2,), 1 - 1 / p.horizon_min)),
+        "longrange": lambda c: c.coupling.eq(0).all() and torch.equal(c.gamma, intact.gamma),
+        "tags": lambda c: c.tag_decay == 0.0 and torch.equal(c.coupling, intact.coupling),
+        "tags=0.5": lambda c: c.tag_decay == pytest.approx(math.exp(-1 / (0.5 * p.tau_tag))),
+    }
+    for spec, check in cases.items():
+        c = make(lesion=spec, **NO_LEARNING)
+        assert check(c), spec
+        for name in ("W_in", "W_loc", "W_lr"):
+            assert torch.equal(getattr(c, name), getattr(intact, name)), (spec, name)
+
+
+def test_tag_lesion_leaves_only_the_present_step():
+    c = make(lesion="tags", **NO_LEARNING)
+    c.forward(torch.rand(2, 3))
+    c.act(torch.tensor([0, 1]))
+    c.forward(torch.rand(2, 3))
+    c.act(torch.tensor([1, 1]))
+    choice = torch.nn.functional.one_hot(torch.tensor([1, 1]), 2).float() - c.probs
+    expected = choice.unsqueeze(-1) * c.readout.unsqueeze(1)
+    assert torch.allclose(c.E_pi, expected, atol=1e-6)
+
+
+def test_longrange_lesion_isolates_the_areas():
+    """With no long-range coupling, area 0's activity ignores inputs routed only to area 1."""
+    areas = torch.tensor([[True, False], [False, True]])
+    runs = []
+    for x1 in (0.0, 1.0):
+        c = Circuit(1, 2, 2, CircuitParams(noise=0.0), "longrange", input_areas=areas, seed=1)
+        for _ in range(3):
+            c.forward(torch.tensor([[1.0, x1]]))
+        runs.append(c.h.clone())
+    assert torch.equal(runs[0][:, 0], runs[1][:, 0]) and not torch.equal(runs[0][:, 1], runs[1][:, 1])
+
+
+def test_bad_construction_arguments():
+    with pytest.raises(ValueError, match="num_agents=0 is not allowed"):
+        Circuit(0, 3, 2)
+    with pytest.raises(ValueError, match="n_actions=1 is not allowed"):
+        Circuit(2, 3, 1)
+    with pytest.raises(ValueError, match="unknown lesion token 'serotonin'"):
+        Circuit(2, 3, 2, lesion="serotonin")
+    with pytest.raises(ValueError, match="input_areas must have shape"):
+        Circuit(2, 3, 2, input_areas=torch.ones(3, 3, dtype=torch.bool))
+    with pytest.raises(ValueError, match="CircuitParams: tau_tag=-1"):
+        CircuitParams(tau_tag=-1.0)
+    with pytest.raises(ValueError, match=r"unknown parameter.*speed"):
+        CircuitParams().replace(speed=2)
