@@ -100,7 +100,7 @@ class Circuit:
                 raise ValueError(f"Circuit: {name}={value!r} is not allowed; {name} must be an integer >= {low}")
         self.p = p = params or CircuitParams()
         self.lesion = parse_lesion(lesion)
-        self.device, self.dtype = torch.device(device), dtype
+        self.device, self.dtype = torch.empty(0, device=device).device, dtype
         B, K, N, D, A = num_agents, p.n_areas, p.units, n_inputs + 1, n_actions
         self.B, self.K, self.N, self.D, self.A = B, K, N, D, A
         self.record = record

@@ -65,7 +65,7 @@ class Task(ABC):
             raise TypeError(f"{name}: params must be a {self.Params.__name__}, got {type(params).__name__}")
         self.params = params.replace(**overrides)
         self.num_envs = num_envs
-        self.device = torch.device(device)
+        self.device = torch.empty(0, device=device).device  # concrete: "cuda" -> "cuda:0"
         self.keep_final_obs = keep_final_obs
         self.n_actions = len(self.action_names)
 
