@@ -13,6 +13,7 @@ def _tasks(_: argparse.Namespace) -> int:
     width = max(len(env_id(name)) for name in TASKS)
     for name, cls in TASKS.items():
         print(f"{env_id(name):<{width}}  {summary(cls)}")
+        print(f"{'':<{width}}  tags: {', '.join(cls.tags)}; paper: {cls.paper}")
     return 0
 
 

@@ -106,3 +106,22 @@ def test_oracle_is_always_correct_and_random_is_at_chance(name):
         decided = out["decision"]
         accuracy = (out["action"] == out["correct_action"])[decided].float().mean().item()
         assert abs(accuracy - expected) < 0.02, (policy, accuracy)
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_every_task_cites_its_paper_and_documents_itself(name):
+    cls = make_task(name).__class__
+    assert cls.paper and cls.tags
+    doc = cls.__doc__
+    for section in (
+        "## Description",
+        "## Action Space",
+        "## Observation Space",
+        "## Rewards",
+        "## Episode End",
+        "## Arguments",
+        "## Oracle",
+        "## References",
+    ):
+        assert section in doc, section
+    assert cls.paper.split()[0].rstrip(",") in doc  # the first author is cited in the docstring

@@ -42,6 +42,8 @@ class Task(ABC):
 
     Params: ClassVar[type[TaskParams]]
     action_names: ClassVar[tuple[str, ...]]
+    paper: ClassVar[str]  # the paper the task comes from
+    tags: ClassVar[tuple[str, ...]]  # modulator, function and task family, as NeuroGym tags tasks
 
     def __init__(
         self,

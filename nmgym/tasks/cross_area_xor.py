@@ -75,6 +75,8 @@ class CrossAreaXOR(Task):
     Params = CrossAreaXORParams
     params: CrossAreaXORParams
     action_names = ("no-go", "go")
+    paper = "Roelfsema & van Ooyen (2005), Neural Computation 17:2176"
+    tags = ("long-range coordination", "XOR", "multi-area", "go/no-go")
 
     def _layout(self) -> list[Channel]:
         return [("fixation", 1, 0.0, 1.0), ("area_a", 2, 0.0, 1.0), ("area_b", 2, 0.0, 1.0), ("go", 1, 0.0, 1.0)]

@@ -89,6 +89,8 @@ class CueReward(Task):
     Params = CueRewardParams
     params: CueRewardParams
     action_names = ("no-go", "go")
+    paper = "Schultz, Dayan & Montague (1997), Science 275:1593"
+    tags = ("dopamine", "reward prediction error", "go/no-go", "delayed reward")
 
     def _layout(self) -> list[Channel]:
         return [("fixation", 1, 0.0, 1.0), ("cue", self.params.n_cues, 0.0, 1.0), ("go", 1, 0.0, 1.0)]

@@ -79,6 +79,8 @@ class DistalReward(Task):
     Params = DistalRewardParams
     params: DistalRewardParams
     action_names = ("left", "right")
+    paper = "Izhikevich (2007), Cerebral Cortex 17:2443"
+    tags = ("dopamine", "eligibility trace", "distal reward", "two-alternative forced choice")
 
     def _layout(self) -> list[Channel]:
         return [

@@ -73,6 +73,8 @@ class ReversalBandit(Task):
     Params = ReversalBanditParams
     params: ReversalBanditParams
     action_names = ("arm 0", "arm 1")
+    paper = "Yu & Dayan (2005), Neuron 46:681"
+    tags = ("noradrenaline", "change point", "reversal learning", "bandit")
 
     def _layout(self) -> list[Channel]:
         return [("trial", 1, 0.0, 1.0), ("prev_action", 2, 0.0, 1.0), ("prev_reward", 1, 0.0, 1.0)]

@@ -89,6 +89,8 @@ class SustainedAttention(Task):
     Params = SustainedAttentionParams
     params: SustainedAttentionParams
     action_names = ("no signal", "signal")
+    paper = "McGaughy, Kaiser & Sarter (1996), Behavioral Neuroscience 110:247"
+    tags = ("acetylcholine", "attention", "signal detection", "distractor")
 
     def _layout(self) -> list[Channel]:
         p = self.params

@@ -81,6 +81,8 @@ class WaitForReward(Task):
     Params = WaitForRewardParams
     params: WaitForRewardParams
     action_names = ("hold", "leave")
+    paper = "Miyazaki et al. (2014), Current Biology 24:2033"
+    tags = ("serotonin", "patience", "delayed reward", "waiting")
 
     def _layout(self) -> list[Channel]:
         return [("port", 1, 0.0, 1.0), ("start", 1, 0.0, 1.0)]
