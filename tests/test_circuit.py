@@ -209,7 +209,9 @@ def test_tag_lesion_leaves_only_the_present_step():
     c.forward(torch.rand(2, 3))
     c.act(torch.tensor([1, 1]))
     choice = torch.nn.functional.one_hot(torch.tensor([1, 1]), 2).float() - c.probs
-    expected = choice.unsqueeze(-1) * c.readout.unsqueeze(1)
+    centred = c.readout - c.readout_mean  # the covariance rule's presynaptic term
+    centred[:, -1] = 1.0
+    expected = choice.unsqueeze(-1) * centred.unsqueeze(1)
     assert torch.allclose(c.E_pi, expected, atol=1e-6)
 
 

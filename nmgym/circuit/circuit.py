@@ -19,7 +19,8 @@ Per agent and step (DESIGN.md section 5):
   for hidden units the chosen action's feedback, as in AGREL, Roelfsema & van Ooyen 2005);
   ``W <- W + eta * delta * E``. 5-HT sets a threshold on ``|delta|`` below which nothing is captured.
 * **NE surprise** (Yu & Dayan 2005; Nassar et al. 2012; Bouret & Sara 2005): surprise is the
-  short running mean of signed delta against the long-run mean of ``|delta|``;
+  short running mean of trials' signed prediction error, below zero, in units of its standard
+  error (a change point, not bad luck);
   ``NE = sigmoid(k (s - s0))`` raises the learning rate and gain and, on crossing 0.5, resets the
   tags and part of the labile readout weights (network reset), then rests for a refractory period.
 * **5-HT patience** (Miyazaki et al. 2014; Schweighofer et al. 2008): the discount horizon, the
@@ -141,10 +142,11 @@ class Circuit:
         self.value = torch.zeros(B, **kw)
         self.value_prev = torch.zeros(B, **kw)
         self.readout_norm = torch.ones(B, **kw)
+        self.readout_mean = torch.zeros(B, K * N + D, **kw)
         # modulator state
         self.ne = torch.zeros(B, **kw)
         self.ne_short = torch.zeros(B, **kw)
-        self.ne_long = torch.full((B,), 0.5, **kw)
+        self.ne_var = torch.full((B,), 0.25, **kw)
         self.trial_delta = torch.zeros(B, **kw)
         self.refractory = torch.zeros(B, dtype=torch.int64, device=self.device)
         self.input_trace = torch.zeros(B, D - 1, **kw)
@@ -199,7 +201,11 @@ class Circuit:
             action = (u > self.probs.cumsum(-1)[:, :-1]).sum(-1)
         self.steps += 1
         gx, h_prev, h_other, z, gain = self._pre
-        R = self.readout
+        # Covariance rule: readout tags see presynaptic activity minus its running mean, so what
+        # every trial shares does not swamp what tells trials apart; the bias input stays.
+        self.readout_mean += self.p.covariance_rate * (self.readout - self.readout_mean)
+        R = self.readout - self.readout_mean
+        R[:, -1] = 1.0
         self.readout_norm = 1.0 + (R * R).sum(-1)  # readout rates are normalised by |r|^2
         decay = self.keep * self.tag_decay
         choice = torch.nn.functional.one_hot(action, self.A).to(self.dtype) - self.probs
@@ -235,17 +241,19 @@ class Circuit:
         # DA: the prediction error, altered and delayed as the lesion says.
         self.da_queue[self._tick % (self.da_delay + 1)] = modulate(delta, lesion.da)
         da = self.da_queue[(self._tick - self.da_delay) % (self.da_delay + 1)] if self.da_delay else self.da_queue[0]
-        # NE: surprise = how far the short mean of trials' signed error falls below zero, against
-        # the long mean of their |error|, updated as each trial ends (a trial's summed delta is its
-        # outcome against its forecast). Outcomes better than forecast (acquisition) are no alarm.
+        # NE: surprise = how far the short mean of trials' signed error falls below zero, in units
+        # of its standard error (from the long-run variance of trial errors), updated as each trial
+        # ends; a trial's summed delta is its outcome against its forecast. Outcomes better than
+        # forecast (acquisition) raise no alarm.
         self.trial_delta += delta
         ended = torch.ones_like(terminated) if boundary is None else boundary
         outcome = torch.where(ended, self.trial_delta, 0.0)
         weight = ended.to(self.dtype)
         self.ne_short += weight * (outcome - self.ne_short) / p.ne_short
-        self.ne_long += weight * (outcome.abs() - self.ne_long) / p.ne_long
+        self.ne_var += weight * (outcome * outcome - self.ne_var) / p.ne_long
         self.trial_delta = torch.where(ended, 0.0, self.trial_delta)
-        surprise = (-self.ne_short).clamp(min=0.0) / (self.ne_long + 1e-3)  # worse than forecast
+        standard_error = (self.ne_var / (2 * p.ne_short - 1)).sqrt()  # of an EMA over ne_short trials
+        surprise = (-self.ne_short).clamp(min=0.0) / (standard_error + 1e-3)
         self.ne_queue[self._tick % (self.ne_delay + 1)] = modulate(
             torch.sigmoid(p.ne_slope * (surprise - p.ne_threshold)), lesion.ne
         )

@@ -27,8 +27,9 @@ class CircuitParams(Replaceable):
     noise: float = 0.02
     beta: float = 1.0  # inverse temperature of the policy
     # plasticity
-    lr_actor: float = 4.0
+    lr_actor: float = 1.0
     lr_critic: float = 0.1
+    covariance_rate: float = 0.01  # running mean subtracted from readout tags (0: plain Hebbian)
     lr_hidden: float = 0.2
     critic_feedback: float = 1.0  # weight of the value gradient in the hidden units' tags
     tau_tag: float = 10.0  # steps
@@ -39,9 +40,9 @@ class CircuitParams(Replaceable):
     sht_coupling: float = 0.3  # 5-HT damping of long-range coupling
     # noradrenaline: surprise
     ne_short: float = 5.0  # trials: the running mean of trials' signed prediction error
-    ne_long: float = 100.0  # trials: the running mean of their |prediction error|
+    ne_long: float = 100.0  # trials: the running variance of their prediction error
     ne_slope: float = 6.0
-    ne_threshold: float = 0.7  # surprise at which NE = 0.5
+    ne_threshold: float = 2.0  # surprise (in standard errors) at which NE = 0.5
     ne_lr_boost: float = 2.0
     ne_gain: float = 0.5
     ne_reset: float = 0.9  # fraction of labile (readout) weights reset at a change point
@@ -71,3 +72,4 @@ class CircuitParams(Replaceable):
         check_float(self, "ne_reset", low=0.0, high=1.0)
         check_int(self, "ne_refractory", low=0)
         check_float(self, "relevance_rate", low=0.0, high=1.0)
+        check_float(self, "covariance_rate", low=0.0, high=1.0)

@@ -1,0 +1,73 @@
+"""Random, TD, plastic circuit and oracle on every core task: the score table.
+
+Usage: python scripts/agent_table.py [--agents 64] [--seed 1] [--tasks CueReward,...]
+
+Each learner trains for the task's trial budget; the score is the mean over agents of the last
+fifth of trials (fraction correct, and reward per trial). The oracle row is the task's oracle
+policy over the same number of trials.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from agents import PlasticAgent, RandomAgent, TDAgent
+from agents.recorder import TrialRecorder
+from nmgym.tasks import make_task
+
+# (task parameters, trials, PlasticAgent options): the protocol of each row.
+PROTOCOLS: dict[str, tuple[dict, int, dict]] = {
+    "CueReward": ({}, 300, {}),
+    "DistalReward": ({"delays": (10,)}, 1000, {}),
+    "ReversalBandit": ({}, 500, {"inputs": ("trial",)}),
+    "SustainedAttention": ({}, 1000, {}),
+    "WaitForReward": ({"shaping_trials": 200}, 500, {}),
+    "CrossAreaXOR": ({}, 2000, {}),
+}
+
+
+def oracle(name: str, params: dict, trials: int, agents: int, seed: int) -> dict[str, torch.Tensor]:
+    task = make_task(name, agents, seed=seed, **params)
+    recorder = TrialRecorder(agents, trials, task.device)
+    while not recorder.done():
+        for _ in range(64):
+            action = task.oracle_action()
+            _, reward, _, _, info = task.step(action)
+            recorder.update(action, reward, info["trial_end"], info)
+    return recorder.data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tasks", default=",".join(PROTOCOLS))
+    args = parser.parse_args()
+    print(f"{'task':<20}{'trials':>7}  " + "  ".join(f"{k:>15}" for k in ("random", "td", "plastic", "oracle")))
+    for name in args.tasks.split(","):
+        params, trials, options = PROTOCOLS[name]
+        cells = []
+        start = time.perf_counter()
+        for kind in ("random", "td", "plastic", "oracle"):
+            if kind == "oracle":
+                data = oracle(name, params, trials, args.agents, args.seed)
+            else:
+                task = make_task(name, args.agents, seed=args.seed, **params)
+                cls = {"random": RandomAgent, "td": TDAgent, "plastic": PlasticAgent}[kind]
+                data = cls(task, seed=args.seed, **(options if kind == "plastic" else {})).run(trials)
+            last = slice(trials - trials // 5, trials)
+            cells.append(f"{data['correct'][:, last].mean():.2f} / {data['reward'][:, last].mean():+.2f}")
+        print(
+            f"{name:<20}{trials:>7}  "
+            + "  ".join(f"{c:>15}" for c in cells)
+            + f"   ({time.perf_counter() - start:.0f}s)",
+            flush=True,
+        )
+    print("cells: fraction correct / reward per trial, last fifth of trials, mean over agents")
+
+
+if __name__ == "__main__":
+    main()
