@@ -114,7 +114,7 @@ def test_dopamine_delay_shifts_the_signal_by_exactly_that_many_steps():
     rewards = torch.rand(12)
     runs = {}
     for lesion in (None, "da:delay=3"):
-        c = make(lesion=lesion, relevance_rate=0.0, **NO_LEARNING)  # DA alone differs
+        c = make(lesion=lesion, **NO_LEARNING)  # no plasticity: DA alone differs
         c.W_v.fill_(0.1)
         c.forward(x[0])
         for t in range(1, 12):

@@ -4,8 +4,8 @@ Per agent and step (DESIGN.md section 5):
 
 * **ACh attention** (Yu & Dayan 2005; Herrero et al. 2008): input gain
   ``g = relu(1 + k_ach * ACh * (rel / mean(rel) - 1))``, where ``rel`` is each channel's slowly
-  learned relevance, the magnitude of the dopamine-gated covariance between the channel's recent
-  activity and the prediction error. High ACh amplifies relevant channels and suppresses the rest;
+  learned relevance: how far dopamine-gated plasticity has moved its synapses onto the areas
+  (the inputs learning has used, alone or in conjunction). High ACh amplifies relevant channels and suppresses the rest;
   ACh also scales long-range coupling (Rodriguez et al. 2004, a model assumption beyond it).
 * **Areas**: ``h_k <- h_k + a * (tanh(G * (W_in (g x) + W_loc h_k + c * W_lr h_other) + noise) - h_k)``
   with per-unit leak ``a`` (log-spaced: slow units keep time), NE gain ``G`` and coupling ``c``.
@@ -149,8 +149,7 @@ class Circuit:
         self.ne_var = torch.full((B,), 0.25, **kw)
         self.trial_delta = torch.zeros(B, **kw)
         self.refractory = torch.zeros(B, dtype=torch.int64, device=self.device)
-        self.input_trace = torch.zeros(B, D - 1, **kw)
-        self.input_mean = torch.zeros(B, D - 1, **kw)
+        self.W_in_initial = self.W_in.clone()  # relevance = how far plasticity has moved each input's synapses
         self.relevance = torch.zeros(B, D - 1, **kw)
         self.gain = torch.ones(B, D - 1, **kw)
         self.ach = modulate(torch.ones(B, **kw), self.lesion.ach)
@@ -175,7 +174,6 @@ class Circuit:
         if reset is not None:
             self.h.mul_((~reset).to(self.dtype).view(B, 1, 1))
         x = x.to(self.dtype)
-        self.input_trace.mul_(self.tag_decay).add_(x.abs())
         gx = torch.cat([self.gain * x, torch.ones(B, 1, device=self.device, dtype=self.dtype)], dim=1)
         h_prev = self.h
         h_other = h_prev[:, self.others].reshape(B, K, (K - 1) * N)
@@ -280,10 +278,9 @@ class Circuit:
         wipe = trigger if boundary is None else trigger | boundary
         self.keep = (~wipe).to(self.dtype)
 
-        # ACh: relevance = |DA-gated covariance of each input's trace with the error|.
-        rate_rel = p.relevance_rate
-        self.input_mean += rate_rel * (self.input_trace - self.input_mean)
-        self.relevance += rate_rel * (da.unsqueeze(-1) * (self.input_trace - self.input_mean) - self.relevance)
+        # ACh: an input's relevance is how far dopamine-gated plasticity has moved its synapses onto
+        # the areas: the inputs learning has used (alone or in conjunction) are attended.
+        self.relevance = (self.W_in - self.W_in_initial)[:, :, :-1].abs().sum(1)
         self.gain = attention_gain(self.relevance, self.ach, p.ach_attention)
 
         if self.record:

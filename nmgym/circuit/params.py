@@ -48,9 +48,8 @@ class CircuitParams(Replaceable):
     ne_reset: float = 0.9  # fraction of labile (readout) weights reset at a change point
     ne_refractory: int = 10  # trials
     # acetylcholine: attention
-    ach_attention: float = 1.0
+    ach_attention: float = 0.3
     ach_coupling: float = 0.5
-    relevance_rate: float = 0.01
 
     def __post_init__(self) -> None:
         check_int(self, "n_areas", low=1)
@@ -71,5 +70,4 @@ class CircuitParams(Replaceable):
             check_float(self, name, low=0.0)
         check_float(self, "ne_reset", low=0.0, high=1.0)
         check_int(self, "ne_refractory", low=0)
-        check_float(self, "relevance_rate", low=0.0, high=1.0)
         check_float(self, "covariance_rate", low=0.0, high=1.0)
