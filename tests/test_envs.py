@@ -139,3 +139,12 @@ def test_parameters_pass_through_make_and_make_vec():
 
 def test_single_env_type():
     assert isinstance(gym.make("nmgym/CueReward-v0").unwrapped, TaskEnv)
+
+
+def test_autoreset_mode_accepts_strings_in_any_case():
+    for name, mode in (
+        ("disabled", AutoresetMode.DISABLED),
+        ("same_step", AutoresetMode.SAME_STEP),
+        ("NextStep", AutoresetMode.NEXT_STEP),
+    ):
+        assert TaskVectorEnv("CueReward", 2, autoreset_mode=name).autoreset_mode == mode

@@ -15,6 +15,18 @@ from nmgym.tasks import task_class
 BACKENDS = ("numpy", "torch")
 
 
+def _autoreset_mode(mode: AutoresetMode | str) -> AutoresetMode:
+    """The mode named by an enum or a string in any case and spelling (``"disabled"``, ``"SameStep"``)."""
+    if isinstance(mode, AutoresetMode):
+        return mode
+    key = str(mode).replace("_", "").replace("-", "").lower()
+    for candidate in AutoresetMode:
+        if key in (candidate.value.lower(), candidate.name.replace("_", "").lower()):
+            return candidate
+    allowed = ", ".join(m.value for m in AutoresetMode)
+    raise ValueError(f"autoreset_mode={mode!r} is not allowed; choose one of {allowed} (any case)")
+
+
 class TaskVectorEnv(VectorEnv):
     """``num_envs`` instances of an nmgym task behind Gymnasium's ``VectorEnv`` API.
 
@@ -55,11 +67,7 @@ class TaskVectorEnv(VectorEnv):
             raise ValueError(f"backend={backend!r} is not allowed; choose one of {', '.join(BACKENDS)}")
         if render_mode is not None:
             raise ValueError(f"render_mode={render_mode!r} is not supported; nmgym tasks do not render")
-        try:
-            self.autoreset_mode = AutoresetMode(autoreset_mode)
-        except ValueError:
-            allowed = ", ".join(mode.value for mode in AutoresetMode)
-            raise ValueError(f"autoreset_mode={autoreset_mode!r} is not allowed; choose one of {allowed}") from None
+        self.autoreset_mode = _autoreset_mode(autoreset_mode)
         self.task = task_class(task)(num_envs, device=device, agent_offset=agent_offset, keep_final_obs=True, **params)
         self.num_envs = num_envs
         self.backend = backend
