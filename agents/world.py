@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
+from nmgym.envs import TaskVectorEnv
 from nmgym.tasks import Task
 
 Step = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]
@@ -61,13 +62,10 @@ class World:
             obs, reward, terminated, truncated, info = self.env.step(action.to(self.env.device))
             boundary = info["trial_end"]
             return obs, reward, terminated, boundary, info
-        act: Any = action.cpu().numpy() if self.kind == "vector" else int(action[0])
-        if (
-            self.kind == "vector"
-            and isinstance(getattr(self.env, "backend", None), str)
-            and self.env.backend == "torch"
-        ):
-            act = action
+        if isinstance(self.env, TaskVectorEnv) and self.env.backend == "torch":
+            act: Any = action.to(self.env.task.device)  # tensors in, no numpy round trip
+        else:
+            act = action.cpu().numpy() if self.kind == "vector" else int(action[0])
         obs, reward, terminated, truncated, info = self.env.step(act)
         if self.kind == "single" and (terminated or truncated):
             obs, _ = self.env.reset()
