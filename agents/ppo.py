@@ -72,6 +72,7 @@ def run_ppo(
     ppo: dict[str, Any] | None = None,
     progress: bool = False,
     max_steps: int = 10**8,
+    recurrent: bool = False,
 ) -> tuple[dict[str, torch.Tensor], PPO]:
     """Train PPO on ``agents`` envs of ``task`` until each has finished ``trials`` trials.
 
@@ -85,6 +86,8 @@ def run_ppo(
         ppo: PPO keyword arguments over :data:`PPO_DEFAULTS`.
         progress: show a progress bar.
         max_steps: a cap on env steps per env, in case trials never end.
+        recurrent: use sb3-contrib's ``RecurrentPPO`` with an LSTM policy, for tasks that need
+            memory within a trial (SustainedAttention, DistalReward, WaitForReward).
 
     Returns:
         ``(data, model)``: the per-trial records (``[agents, trials]`` tensors) and the trained model.
@@ -94,7 +97,14 @@ def run_ppo(
     venv = SB3VecEnv(task, agents, device=device, **(params or {}))
     kwargs = {**PPO_DEFAULTS, **(ppo or {})}
     kwargs["batch_size"] = min(kwargs["batch_size"], kwargs["n_steps"] * agents)  # SB3 warns on a partial batch
-    model = PPO("MlpPolicy", venv, seed=seed, verbose=0, **kwargs)
+    if recurrent:
+        try:
+            from sb3_contrib import RecurrentPPO
+        except ImportError as error:
+            raise ValueError(f"recurrent PPO needs sb3-contrib: pip install 'nmgym[sb3]' ({error})") from error
+        model = RecurrentPPO("MlpLstmPolicy", venv, seed=seed, verbose=0, **kwargs)
+    else:
+        model = PPO("MlpPolicy", venv, seed=seed, verbose=0, **kwargs)
     callback = TrialCallback(venv, trials, progress=progress)
     model.learn(total_timesteps=max_steps * agents, callback=callback)
     return callback.recorder.data, model
@@ -111,16 +121,25 @@ def train_ppo(
     ppo: dict[str, Any] | None = None,
     out: str | Path | None = None,
     progress: bool = True,
+    recurrent: bool = False,
 ) -> dict[str, Any]:
     """:func:`run_ppo`, then the summary of :func:`agents.train.train` (written to ``out`` if given)."""
     data, model = run_ppo(
-        task, agents=agents, trials=trials, seed=seed, device=device, params=params, ppo=ppo, progress=progress
+        task,
+        agents=agents,
+        trials=trials,
+        seed=seed,
+        device=device,
+        params=params,
+        ppo=ppo,
+        progress=progress,
+        recurrent=recurrent,
     )
     curve = learning_curve(data)
     ppo_params = {key: value for key, value in {**PPO_DEFAULTS, **(ppo or {})}.items() if key != "device"}
     summary = {
         "task": task,
-        "agent": "ppo",
+        "agent": "ppo-lstm" if recurrent else "ppo",
         "settings": {
             "agents": agents,
             "trials": trials,

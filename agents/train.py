@@ -61,18 +61,26 @@ def train(
     progress: bool = True,
 ) -> dict[str, Any]:
     """Run ``agents`` agents of kind ``agent`` on ``task`` for ``trials`` trials; write and return the summary."""
-    if agent == "ppo":
+    if agent in ("ppo", "ppo-lstm"):
         if lesion not in (None, "none") or circuit:
-            raise ValueError("--lesion and --circuit apply to the plastic agent only, not to 'ppo'")
+            raise ValueError(f"--lesion and --circuit apply to the plastic agent only, not to {agent!r}")
         try:
             from agents.ppo import train_ppo  # imports this module: keep the import here
         except ImportError as error:
             raise ValueError(f"--agent ppo needs Stable-Baselines3: pip install 'nmgym[sb3]' ({error})") from error
         return train_ppo(
-            task, agents=agents, trials=trials, seed=seed, device=device, params=params, out=out, progress=progress
+            task,
+            agents=agents,
+            trials=trials,
+            seed=seed,
+            device=device,
+            params=params,
+            out=out,
+            progress=progress,
+            recurrent=agent == "ppo-lstm",
         )
     if agent not in AGENTS:
-        raise ValueError(f"unknown agent {agent!r}; choose one of {', '.join([*AGENTS, 'ppo'])}")
+        raise ValueError(f"unknown agent {agent!r}; choose one of {', '.join([*AGENTS, 'ppo', 'ppo-lstm'])}")
     if agent != "plastic" and (lesion not in (None, "none") or circuit):
         raise ValueError(f"--lesion and --circuit apply to the plastic agent only, not to {agent!r}")
     env = make_task(task, agents, seed=seed, device=device, **(params or {}))

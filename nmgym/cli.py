@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
     train = commands.add_parser("train", help="train agents on a task and write the learning curve")
     train.add_argument("task", help="task name, e.g. CueReward (see `nmgym tasks`)")
-    train.add_argument("--agent", default="plastic", help="plastic, td, random or ppo (default plastic)")
+    train.add_argument("--agent", default="plastic", help="plastic, td, random, ppo or ppo-lstm (default plastic)")
     train.add_argument("--agents", type=int, default=64, help="agents trained side by side (default 64)")
     train.add_argument("--trials", type=int, default=300, help="trials per agent (default 300)")
     train.add_argument("--seed", type=int, default=0, help="seed (default 0)")

@@ -203,3 +203,12 @@ def test_cleanrl_script_runs_and_prints_progress():
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0].startswith("CueReward: 64 envs on cpu, 4 iterations")
     assert [line.split()[0] for line in out[2:]] == ["2", "4"]
+
+
+def test_recurrent_ppo_trains_and_records_like_the_other_agents(tmp_path):
+    """sb3-contrib's RecurrentPPO (an LSTM policy, for tasks that need memory) through the same runner."""
+    from agents.train import train
+
+    summary = train("SustainedAttention", "ppo-lstm", agents=8, trials=20, seed=0, out=tmp_path, progress=False)
+    assert summary["agent"] == "ppo-lstm" and (tmp_path / "curve.csv").exists()
+    assert 0.0 <= summary["final"]["correct"] <= 1.0

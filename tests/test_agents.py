@@ -102,7 +102,7 @@ def test_train_command_and_its_errors(tmp_path, capsys):
     assert "final reward/trial" in capsys.readouterr().out
     assert json.loads((tmp_path / "summary.json").read_text())["settings"]["lesion"] == "ne"
     assert main(["train", "CueReward", "--agent", "dqn", "--out", str(tmp_path)]) == 2
-    assert "unknown agent 'dqn'; choose one of plastic, td, random, ppo" in capsys.readouterr().err
+    assert "unknown agent 'dqn'; choose one of plastic, td, random, ppo, ppo-lstm" in capsys.readouterr().err
     assert main(["train", "CueReward", "--param", "n_cues", "--out", str(tmp_path)]) == 2
     assert "bad param 'n_cues': write NAME=VALUE" in capsys.readouterr().err
 

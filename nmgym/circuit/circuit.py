@@ -78,7 +78,8 @@ class Circuit:
         record: keep the per-step modulator levels in :attr:`levels` (for plots).
 
     Use: ``probs = forward(x)``; ``a = act()``; step the world; ``forward(x_next, reset=boundary)``;
-    ``learn(reward, terminated, boundary)``.
+    ``learn(reward, terminated, boundary)``. ``stimulate(levels)`` adds external stimulation to
+    the four modulators (a neuromodulation controller's action; off by default).
     """
 
     def __init__(
@@ -152,17 +153,52 @@ class Circuit:
         self.W_in_initial = self.W_in.clone()  # relevance = how far plasticity has moved each input's synapses
         self.relevance = torch.zeros(B, D - 1, **kw)
         self.gain = torch.ones(B, D - 1, **kw)
-        self.ach = modulate(torch.ones(B, **kw), self.lesion.ach)
-        self.sht = modulate(torch.ones(B, **kw), self.lesion.sht)
-        horizon = p.horizon_min + (p.horizon_max - p.horizon_min) * self.sht.clamp(0.0, None)
-        self.gamma = 1.0 - 1.0 / horizon
-        c = p.longrange_scale * self.lesion.longrange * (1 + p.ach_coupling * (self.ach - 1))
-        self.coupling = (c / (1 + p.sht_coupling * (self.sht - 1))).clamp(min=0.0)
+        self.ach_tonic = self.ach = modulate(torch.ones(B, **kw), self.lesion.ach)
+        self.sht_tonic = self.sht = modulate(torch.ones(B, **kw), self.lesion.sht)
+        self._set_tonic_effects()
+        # External stimulation per channel (da, ne, ach, 5ht), set by :meth:`stimulate`; while
+        # ``stimulated`` is False no stimulation term is computed at all.
+        self.stimulation = torch.zeros(B, len(LEVELS), **kw)
+        self.stimulated = False
         self.da_delay = self.lesion.da.delay
         self.da_queue = torch.zeros(self.da_delay + 1, B, **kw)
         self._tick = 0  # position in the dopamine delay line (a Python int: no sync)
         self.ne_delay = self.lesion.ne.delay
         self.ne_queue = torch.zeros(self.ne_delay + 1, B, **kw)
+
+    def _set_tonic_effects(self) -> None:
+        """Discount (5-HT) and long-range coupling (ACh up, 5-HT damping) from the current levels."""
+        p = self.p
+        horizon = p.horizon_min + (p.horizon_max - p.horizon_min) * self.sht.clamp(0.0, None)
+        self.gamma = 1.0 - 1.0 / horizon
+        c = p.longrange_scale * self.lesion.longrange * (1 + p.ach_coupling * (self.ach - 1))
+        self.coupling = (c / (1 + p.sht_coupling * (self.sht - 1))).clamp(min=0.0)
+
+    # ------------------------------------------------------------------ stimulation
+    def stimulate(self, levels: torch.Tensor | None) -> None:
+        """Add external stimulation ``levels`` (``[B, 4]``: da, ne, ach, 5ht) to the modulators.
+
+        DA: added to the dopamine signal (after the lesion and its delay) in :meth:`learn`.
+        NE: added to the NE level, clamped to ``[0, 1]``, as each :meth:`learn` sets it (it sets
+        the learning-rate boost, the reset and, in :meth:`forward`, the gain). ACh and 5-HT: added
+        to their tonic (post-lesion) levels at once, clamped at 0; the new levels set the input
+        gain, the coupling, the discount and the capture threshold. The stimulation holds until
+        the next call; ``None`` switches it off (no stimulation term is computed when off).
+        """
+        if levels is None:
+            self.stimulation = torch.zeros_like(self.stimulation)
+            self.stimulated = False
+            self.ach, self.sht = self.ach_tonic, self.sht_tonic
+        else:
+            if not isinstance(levels, torch.Tensor) or levels.shape != (self.B, len(LEVELS)):
+                got = tuple(levels.shape) if isinstance(levels, torch.Tensor) else type(levels).__name__
+                raise ValueError(f"Circuit.stimulate: levels must be a tensor of shape ({self.B}, 4); got {got}")
+            self.stimulation = levels.to(device=self.device, dtype=self.dtype)
+            self.stimulated = True
+            self.ach = (self.ach_tonic + self.stimulation[:, 2]).clamp(min=0.0)
+            self.sht = (self.sht_tonic + self.stimulation[:, 3]).clamp(min=0.0)
+        self._set_tonic_effects()
+        self.gain = attention_gain(self.relevance, self.ach, self.p.ach_attention)
 
     # ------------------------------------------------------------------ forward
     def forward(self, x: torch.Tensor, reset: torch.Tensor | None = None) -> torch.Tensor:
@@ -239,6 +275,8 @@ class Circuit:
         # DA: the prediction error, altered and delayed as the lesion says.
         self.da_queue[self._tick % (self.da_delay + 1)] = modulate(delta, lesion.da)
         da = self.da_queue[(self._tick - self.da_delay) % (self.da_delay + 1)] if self.da_delay else self.da_queue[0]
+        if self.stimulated:
+            da = da + self.stimulation[:, 0]
         # NE: surprise = how far the short mean of trials' signed error falls below zero, in units
         # of its standard error (from the long-run variance of trial errors), updated as each trial
         # ends; a trial's summed delta is its outcome against its forecast. Outcomes better than
@@ -256,6 +294,8 @@ class Circuit:
             torch.sigmoid(p.ne_slope * (surprise - p.ne_threshold)), lesion.ne
         )
         self.ne = self.ne_queue[(self._tick - self.ne_delay) % (self.ne_delay + 1)]
+        if self.stimulated:
+            self.ne = (self.ne + self.stimulation[:, 1]).clamp(0.0, 1.0)
         self._tick += 1
 
         # Capture: rate per agent = eta * DA * NE boost, gated by the 5-HT threshold.
