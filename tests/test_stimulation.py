@@ -89,11 +89,12 @@ def test_ach_stimulation_sets_gain_and_coupling():
     run(circuit)
     circuit.stimulate(stim(2, ach=0.5))
     assert torch.equal(circuit.ach, torch.full((2,), 1.5))
-    torch.testing.assert_close(circuit.coupling, torch.full((2,), 1.0 * (1 + 0.5 * 0.5)))
+    c0 = circuit.p.longrange_scale
+    torch.testing.assert_close(circuit.coupling, torch.full((2,), c0 * (1 + 0.5 * 0.5)))
     assert torch.equal(circuit.gain, attention_gain(circuit.relevance, circuit.ach, circuit.p.ach_attention))
     circuit.stimulate(stim(2, ach=-3.0))  # clamped at 0: no attention, coupling halved
     assert torch.equal(circuit.gain, torch.ones_like(circuit.gain))
-    torch.testing.assert_close(circuit.coupling, torch.full((2,), 0.5))
+    torch.testing.assert_close(circuit.coupling, torch.full((2,), c0 * 0.5))
 
 
 def test_5ht_stimulation_sets_discount_threshold_and_coupling():
@@ -101,7 +102,7 @@ def test_5ht_stimulation_sets_discount_threshold_and_coupling():
     circuit.stimulate(stim(2, sht=-0.5))
     assert torch.equal(circuit.sht, torch.full((2,), 0.5))
     torch.testing.assert_close(circuit.gamma, torch.full((2,), 1 - 1 / (5.0 + 95.0 * 0.5)))
-    torch.testing.assert_close(circuit.coupling, torch.full((2,), 1 / (1 + 0.3 * -0.5)))
+    torch.testing.assert_close(circuit.coupling, torch.full((2,), circuit.p.longrange_scale / (1 + 0.3 * -0.5)))
     # the capture threshold is 0.01 x 5-HT: a 0.007 dopamine pulse is captured at 5-HT 0.5, not at 1
     for sht, moves in ((-0.5, True), (0.0, False)):
         c = make(lesion="da", lr_actor=0.0, lr_hidden=0.0)

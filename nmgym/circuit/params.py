@@ -20,10 +20,10 @@ class CircuitParams(Replaceable):
     n_areas: int = 2
     units: int = 32  # per area
     leak_min: float = 0.05  # per-unit leak rates, log-spaced: slow units hold memory
-    leak_max: float = 0.6
-    input_scale: float = 1.5
+    leak_max: float = 1.0
+    input_scale: float = 3.0
     recurrent_scale: float = 0.8
-    longrange_scale: float = 1.0
+    longrange_scale: float = 6.0  # strong coupling: conjunctions across areas need nonlinear mixing
     noise: float = 0.02
     beta: float = 1.0  # inverse temperature of the policy
     # plasticity
