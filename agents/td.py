@@ -75,7 +75,8 @@ class TDAgent(Agent):
     ) -> None:
         self.phi = self._features(obs.float(), reset=boundary)
         self.q = (self.W @ self.phi.unsqueeze(-1)).squeeze(-1)
-        target = reward + self.gamma * torch.where(terminated, 0.0, self.q.max(-1).values)
+        # Trial-based, like the circuit: the value of a trial does not bootstrap into the next.
+        target = reward + self.gamma * torch.where(terminated | boundary, 0.0, self.q.max(-1).values)
         delta = target - self.q_taken
         self.W.add_(self.E * (self.lr * delta).view(-1, 1, 1))
         self.E.mul_((~boundary).float().view(-1, 1, 1))
