@@ -19,7 +19,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from tqdm import tqdm
 
 from agents.recorder import TrialRecorder
-from agents.train import learning_curve, write
+from agents.train import summarize
 from nmgym.adapters.sb3 import SB3VecEnv
 
 # Small rollouts and a few epochs: these tasks have short trials and tiny observations, so PPO
@@ -135,26 +135,17 @@ def train_ppo(
         progress=progress,
         recurrent=recurrent,
     )
-    curve = learning_curve(data)
     ppo_params = {key: value for key, value in {**PPO_DEFAULTS, **(ppo or {})}.items() if key != "device"}
-    summary = {
-        "task": task,
-        "agent": "ppo-lstm" if recurrent else "ppo",
-        "settings": {
-            "agents": agents,
-            "trials": trials,
-            "seed": seed,
-            "lesion": "none",
-            "device": device,
-            "task_params": dataclasses.asdict(model.get_env().get_attr("params")[0]),
-            "circuit_params": None,
-            "ppo_params": ppo_params,
-            "learners": 1,  # one policy shared by every env
-            "env_steps": int(model.num_timesteps),
-        },
-        "curve": curve,
-        "final": {"reward": curve[-1]["reward"], "correct": curve[-1]["correct"]},
+    settings = {
+        "agents": agents,
+        "trials": trials,
+        "seed": seed,
+        "lesion": "none",
+        "device": device,
+        "task_params": dataclasses.asdict(model.get_env().get_attr("params")[0]),
+        "circuit_params": None,
+        "ppo_params": ppo_params,
+        "learners": 1,  # one policy shared by every env
+        "env_steps": int(model.num_timesteps),
     }
-    if out is not None:
-        write(Path(out), summary)
-    return summary
+    return summarize(task, "ppo-lstm" if recurrent else "ppo", settings, data, out)

@@ -89,22 +89,25 @@ def train(
         kwargs.update(lesion=lesion, params=CircuitParams().replace(**(circuit or {})))
     learner = AGENTS[agent](env, **kwargs)
     data = learner.run(trials, progress=progress)
-    curve = learning_curve(data)
-    summary = {
-        "task": task,
-        "agent": agent,
-        "settings": {
-            "agents": agents,
-            "trials": trials,
-            "seed": seed,
-            "lesion": lesion or "none",
-            "device": device,
-            "task_params": dataclasses.asdict(env.params),
-            "circuit_params": dataclasses.asdict(kwargs["params"]) if agent == "plastic" else None,
-        },
-        "curve": curve,
-        "final": {"reward": curve[-1]["reward"], "correct": curve[-1]["correct"]},
+    settings = {
+        "agents": agents,
+        "trials": trials,
+        "seed": seed,
+        "lesion": lesion or "none",
+        "device": device,
+        "task_params": dataclasses.asdict(env.params),
+        "circuit_params": dataclasses.asdict(kwargs["params"]) if agent == "plastic" else None,
     }
+    return summarize(task, agent, settings, data, out)
+
+
+def summarize(
+    task: str, agent: str, settings: dict[str, Any], data: dict[str, torch.Tensor], out: str | Path | None
+) -> dict[str, Any]:
+    """The summary of a run (settings, learning curve, final score), written to ``out`` if given."""
+    curve = learning_curve(data)
+    final = {"reward": curve[-1]["reward"], "correct": curve[-1]["correct"]}
+    summary = {"task": task, "agent": agent, "settings": settings, "curve": curve, "final": final}
     if out is not None:
         write(Path(out), summary)
     return summary
