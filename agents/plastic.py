@@ -8,6 +8,7 @@ import torch
 
 from agents.base import Agent
 from nmgym.circuit import Circuit, CircuitParams, Lesion
+from nmgym.circuit.routing import route_inputs
 
 
 class PlasticAgent(Agent):
@@ -44,23 +45,12 @@ class PlasticAgent(Agent):
     ):
         super().__init__(env, device=device, seed=seed)
         params = params or CircuitParams()
-        slices = self.world.obs_slices
-        names = list(slices) if inputs is None else list(inputs)
-        unknown = [n for n in names if n not in slices]
-        if unknown:
-            raise ValueError(f"unknown input sub-space(s) {unknown}; this env has {list(slices)}")
-        self.columns = torch.cat([torch.arange(slices[n].start, slices[n].stop) for n in names]).to(self.device)
+        columns, areas = route_inputs(self.world.obs_slices, inputs, params.n_areas)
+        self.columns = columns.to(self.device)
         self.efference = efference
         n_efference = self.world.n_actions if efference else 0
         self.last_action = torch.zeros(self.B, n_efference, device=self.device)
-        areas = torch.ones(params.n_areas, len(self.columns) + n_efference, dtype=torch.bool)
-        start = 0
-        for name in names:
-            width = slices[name].stop - slices[name].start
-            if name.startswith("area_") and len(name) == 6 and ord(name[5]) - ord("a") < params.n_areas:
-                areas[:, start : start + width] = False
-                areas[ord(name[5]) - ord("a"), start : start + width] = True
-            start += width
+        areas = torch.cat([areas, torch.ones(params.n_areas, n_efference, dtype=torch.bool)], dim=1)
         offset = int(self.world.env.agent_ids[0]) if self.world.kind == "task" else 0
         self.circuit = Circuit(
             self.B,

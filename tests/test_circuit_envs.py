@@ -136,7 +136,7 @@ def test_bad_actions_give_clear_errors():
 
 
 def test_bad_keywords_give_clear_errors():
-    with pytest.raises(ValueError, match="unknown or no sub-space"):
+    with pytest.raises(ValueError, match=r"unknown input sub-space\(s\) \[.cue.\]"):
         CircuitEnv("ReversalBandit", inputs=("cue",))
     with pytest.raises(ValueError, match="session_trials=0"):
         CircuitEnv("ReversalBandit", session_trials=0)

@@ -22,6 +22,7 @@ from gymnasium.vector.utils import batch_space
 
 from nmgym import counter_rng
 from nmgym.circuit import LEVELS, Circuit, CircuitParams, Lesion, parse_lesion
+from nmgym.circuit.routing import route_inputs
 from nmgym.envs.spaces import to_numpy
 from nmgym.envs.vector import BACKENDS, _autoreset_mode
 from nmgym.tasks import Task, task_class
@@ -122,20 +123,8 @@ class CircuitWorld:
         self.stim_cost, self.rate_window = float(stim_cost), float(rate_window)
 
         slices = self.task.obs_slices
-        names = list(slices) if inputs is None else list(inputs)
-        unknown = [n for n in names if n not in slices]
-        if unknown or not names:
-            raise ValueError(f"inputs={inputs!r}: unknown or no sub-space(s) {unknown}; this task has {list(slices)}")
-        self.columns = torch.cat([torch.arange(slices[n].start, slices[n].stop) for n in names]).to(self.device)
-        K = self.params.n_areas
-        self.input_areas = torch.ones(K, len(self.columns), dtype=torch.bool)
-        start = 0
-        for name in names:  # area_a, area_b, ... feed only their area (as PlasticAgent does)
-            width = slices[name].stop - slices[name].start
-            if name.startswith("area_") and len(name) == 6 and ord(name[5]) - ord("a") < K:
-                self.input_areas[:, start : start + width] = False
-                self.input_areas[ord(name[5]) - ord("a"), start : start + width] = True
-            start += width
+        columns, self.input_areas = route_inputs(slices, inputs, self.params.n_areas)
+        self.columns = columns.to(self.device)
 
         # Observation layout: (name, width, low, high), as the tasks lay theirs out.
         self.layout: list[tuple[str, int, np.ndarray, np.ndarray]] = [
@@ -147,7 +136,7 @@ class CircuitWorld:
             ("ach", 1, 0.0, LEVEL_HIGH),
             ("5ht", 1, 0.0, LEVEL_HIGH),
             ("reward_rate", 1, -SIGNAL_BOUND, SIGNAL_BOUND),
-            ("activity", K, 0.0, 1.0),
+            ("activity", self.params.n_areas, 0.0, 1.0),
             ("td_error", 1, -SIGNAL_BOUND, SIGNAL_BOUND),
             ("session", 1, 0.0, 1.0),
         ):
