@@ -47,6 +47,42 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _study(args: argparse.Namespace) -> int:
+    from agents.train import parse_assignments
+    from nmgym.study import Study, write_report
+
+    study = Study(
+        args.task,
+        args.lesion or [],
+        agents=args.agents,
+        seed=args.seed,
+        out=args.out,
+        params=parse_assignments(args.param, "param"),
+        trials=args.trials,
+        chunk_size=args.chunk_size,
+        device=args.device,
+    )
+    study.run(progress=True)
+    summary = write_report(study)
+    for lesion, metrics in summary["lesions"].items():
+        cells = ", ".join(
+            f"{m} {s['intact']:.3g}->{s['lesioned']:.3g} (p={s['p_value']:.2g})" for m, s in metrics.items()
+        )
+        print(f"{args.task} {lesion}: {cells}")
+    print(f"wrote {args.out}/report.md, summary.json, results.csv and figures")
+    return 0
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    from nmgym.study import reproduce
+
+    effects = reproduce(args.out, quick=args.quick, seed=args.seed, device=args.device)
+    for e in effects:
+        print(f"{'holds' if e['holds'] else 'FAILS':<6} {e['effect']} ({e['task']}, {e['lesion']})")
+    print(f"{sum(e['holds'] for e in effects)}/{len(effects)} rows hold; wrote {args.out}/report.md and effects.json")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nmgym",
@@ -73,6 +109,23 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--circuit", action="append", metavar="NAME=VALUE", help="circuit parameter (repeatable)")
     train.add_argument("--out", required=True, help="folder for summary.json, curve.csv and curve.png")
     train.set_defaults(run=_train)
+    study = commands.add_parser("study", help="intact vs lesioned circuits on the same seeds: stats, figures, report")
+    study.add_argument("task", help="task name, e.g. ReversalBandit (see `nmgym tasks`)")
+    study.add_argument("--lesion", action="append", metavar="SPEC", help="lesion spec, e.g. ne (repeatable)")
+    study.add_argument("--agents", type=int, default=20, help="agents per condition (default 20)")
+    study.add_argument("--seed", type=int, default=0, help="seed shared by every condition (default 0)")
+    study.add_argument("--trials", type=int, default=None, help="trials per agent (default: the task's protocol)")
+    study.add_argument("--chunk-size", type=int, default=None, help="agents per resumable chunk (default: all)")
+    study.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    study.add_argument("--param", action="append", metavar="NAME=VALUE", help="task parameter (repeatable)")
+    study.add_argument("--out", required=True, help="study folder (re-running the same command resumes)")
+    study.set_defaults(run=_study)
+    rep = commands.add_parser("reproduce", help="run the effect catalogue and write effects.json and report.md")
+    rep.add_argument("--quick", action="store_true", help="20 agents, no reference agents (under 5 minutes)")
+    rep.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    rep.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    rep.add_argument("--out", required=True, help="output folder")
+    rep.set_defaults(run=_reproduce)
     return parser
 
 

@@ -1,0 +1,166 @@
+"""Per-agent task metrics of a study (DESIGN.md section 7's effect catalogue).
+
+Every function takes the per-trial records of a batch of agents (``[B, T]`` numpy arrays: reward,
+correct, steps and the task's info values at each trial end) and the task parameters, and returns
+``{metric: [B] array}``; a value an agent has no trials for is NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+Records = dict[str, np.ndarray]
+MetricFn = Callable[[Records, dict[str, Any]], dict[str, np.ndarray]]
+
+CRITERION_WINDOW = 10
+CRITERION_LEVEL = 0.8
+
+
+def masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Row means of ``values`` over ``mask`` (broadcast to ``values``); NaN where a row has no masked entry."""
+    mask = np.broadcast_to(mask, values.shape)
+    count = mask.sum(1)
+    total = np.where(mask, values, 0.0).sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def last(n_trials: int, fraction: float = 0.2) -> slice:
+    """The last ``fraction`` of ``n_trials`` trials (at least one)."""
+    return slice(n_trials - max(1, round(n_trials * fraction)), n_trials)
+
+
+def trials_to_criterion(
+    correct: np.ndarray, window: int = CRITERION_WINDOW, level: float = CRITERION_LEVEL
+) -> np.ndarray:
+    """Trials to criterion of each block (last axis: the block's trials in order).
+
+    The criterion is met at the first trial whose ``window``-trial running accuracy (over trials
+    of the block only) reaches ``level``; the count is that trial's 1-based index. A block that
+    never meets it counts as its length.
+    """
+    correct = np.asarray(correct, dtype=float)
+    length = correct.shape[-1]
+    if length < window:
+        return np.full(correct.shape[:-1], float(length))
+    csum = np.cumsum(correct, axis=-1)
+    running = csum[..., window - 1 :] - np.concatenate(
+        [np.zeros((*correct.shape[:-1], 1)), csum[..., : length - window]], axis=-1
+    )
+    hit = running / window >= level - 1e-9
+    first = np.argmax(hit, axis=-1) + window
+    return np.where(hit.any(-1), first, length).astype(float)
+
+
+def cue_reward(r: Records, p: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Go rate on the target cue and on the others: at the start (first 20 trials) and the end."""
+    go, cue = r["go"], r["cue"]
+    target = cue == p.get("target_cue", 0)
+    n = go.shape[1]
+    early = np.zeros_like(target)
+    early[:, : min(20, n)] = True
+    late = np.zeros_like(target)
+    late[:, last(n)] = True
+    return {
+        "go_target": masked_mean(go, target & late),
+        "go_other": masked_mean(go, ~target & late),
+        "go_target_start": masked_mean(go, target & early),
+        "go_other_start": masked_mean(go, ~target & early),
+        "accuracy": r["correct"][:, last(n)].mean(1),
+        "learning_auc": r["correct"].mean(1),
+    }
+
+
+def distal_reward(r: Records, p: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Accuracy per delay over the second half of the run."""
+    n = r["correct"].shape[1]
+    half = np.zeros(r["correct"].shape, dtype=bool)
+    half[:, n // 2 :] = True
+    out = {"accuracy": r["correct"][:, n // 2 :].mean(1)}
+    for delay in p.get("delays", (0, 5, 10, 20, 30, 50)):
+        out[f"accuracy_d{int(delay)}"] = masked_mean(r["correct"], half & (r["delay"] == delay))
+    return out
+
+
+def reversal_bandit(r: Records, p: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Median trials-to-criterion over the blocks after a reversal; accuracy at the first block's end."""
+    correct = r["correct"]
+    L = int(p.get("reversal_every", 50))
+    n_blocks = correct.shape[1] // L
+    blocks = correct[:, : n_blocks * L].reshape(correct.shape[0], n_blocks, L)
+    ttc = trials_to_criterion(blocks)
+    after = ttc[:, 1:] if n_blocks > 1 else np.full((correct.shape[0], 1), np.nan)
+    return {
+        "trials_to_criterion": np.median(after, axis=1),
+        "first_block_end": masked_mean(correct, np.arange(correct.shape[1]) < L)
+        if L <= 10
+        else masked_mean(correct, (np.arange(correct.shape[1]) >= L - 10) & (np.arange(correct.shape[1]) < L)),
+        "accuracy": correct.mean(1),
+        "post_reversal_accuracy": correct[:, L : n_blocks * L].mean(1) if n_blocks > 1 else correct.mean(1) * np.nan,
+    }
+
+
+def sustained_attention(r: Records, p: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Hits per signal length and correct rejections (distractor-free trials of the second half),
+    and the distractor cost (accuracy without minus with a distractor)."""
+    correct, duration, distractor = r["correct"], r["duration"], r["distractor"] > 0
+    n = correct.shape[1]
+    start = int(p.get("distractor_after", -1))
+    start = n // 2 if start < 0 or start >= n else start
+    window = np.zeros(correct.shape, dtype=bool)
+    window[:, start:] = True
+    clean = window & ~distractor
+    out = {"accuracy": masked_mean(correct, clean)}
+    for length in p.get("signal_durations", (1, 2, 4)):
+        out[f"hits_l{int(length)}"] = masked_mean(correct, clean & (duration == length))
+    out["correct_rejections"] = masked_mean(correct, clean & (duration == 0))
+    out["distractor_cost"] = masked_mean(correct, clean) - masked_mean(correct, window & distractor)
+    return out
+
+
+def wait_for_reward(r: Records, p: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Failures (leaving before a due reward) per delay and waiting time on omission trials,
+    after the shaping stage (the second half of the trials past it)."""
+    n = r["left"].shape[1]
+    begin = min(n - 1, max(int(p.get("shaping_trials", 0)), n // 2))
+    window = np.zeros(r["left"].shape, dtype=bool)
+    window[:, begin:] = True
+    omission = r["omission"] > 0
+    out = {}
+    for delay in p.get("delays", (30, 60, 90)):
+        out[f"failures_d{int(delay)}"] = masked_mean(r["left"], window & ~omission & (r["delay"] == delay))
+    out["failures_longest"] = out[f"failures_d{int(max(p.get('delays', (30, 60, 90))))}"]
+    out["omission_wait"] = masked_mean(r["waited"], window & omission)
+    out["reward"] = r["reward"][:, begin:].mean(1)
+    return out
+
+
+def cross_area_xor(r: Records, p: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Accuracy over the last 10% of trials and trials to reach 0.85 (100-trial running accuracy)."""
+    correct = r["correct"]
+    n = correct.shape[1]
+    return {
+        "accuracy": correct[:, last(n, 0.1)].mean(1),
+        "trials_to_085": trials_to_criterion(correct, window=min(100, n), level=0.85),
+    }
+
+
+METRICS: dict[str, MetricFn] = {
+    "CueReward": cue_reward,
+    "DistalReward": distal_reward,
+    "ReversalBandit": reversal_bandit,
+    "SustainedAttention": sustained_attention,
+    "WaitForReward": wait_for_reward,
+    "CrossAreaXOR": cross_area_xor,
+}
+
+
+def task_metrics(task: str, records: Records, params: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The per-agent metrics of ``task`` (an unknown task gets only overall accuracy)."""
+    fn = METRICS.get(task)
+    if fn is None:
+        return {"accuracy": records["correct"].mean(1)}
+    return fn(records, params)

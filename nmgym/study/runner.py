@@ -1,0 +1,286 @@
+"""Resumable, crash-safe lesion studies: chunks of agents, written atomically.
+
+A :class:`Chunk` is a self-contained unit of work (task, condition, agent range, seed, trials,
+parameters in; per-trial records out), so chunks can run in any process or on any machine. Agents
+``start..stop`` of a chunk draw exactly what they would in one big batch (the task's
+``agent_offset``), and every condition uses the same seed and agent indices, so intact and
+lesioned agents see the same task draws.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from nmgym.circuit import LEVELS, CircuitParams, parse_lesion
+from nmgym.tasks import task_class
+
+REFERENCES = ("ref:td", "ref:random")
+MANIFEST = "manifest.json"
+STUDY_VERSION = 1
+
+# Per-task protocols that make the circuit learn (see scripts/agent_table.py): task parameters,
+# trials and PlasticAgent options.
+PROTOCOLS: dict[str, dict[str, Any]] = {
+    "CueReward": {"params": {}, "trials": 300, "options": {}},
+    "DistalReward": {"params": {"delays": [0, 5, 10, 20]}, "trials": 1000, "options": {}},
+    "ReversalBandit": {"params": {}, "trials": 500, "options": {"inputs": ["trial"]}},
+    "SustainedAttention": {"params": {"distractor_after": 500}, "trials": 1000, "options": {}},
+    "WaitForReward": {"params": {"shaping_trials": 200}, "trials": 500, "options": {}},
+    "CrossAreaXOR": {"params": {}, "trials": 2000, "options": {}},
+}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Agents ``start..stop`` of one condition: everything needed to run them anywhere."""
+
+    task: str
+    condition: str  # "none", a lesion spec, or a reference agent ("ref:td", "ref:random")
+    start: int
+    stop: int
+    seed: int
+    trials: int
+    params: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    record: int = 0  # agents (from ``start``) whose modulator levels are kept, per step
+
+    @property
+    def name(self) -> str:
+        """The chunk's file name (without folder)."""
+        slug = self.condition.replace(":", "~").replace("=", "-").replace("+", "_").replace("/", "-")
+        return f"{slug}__{self.start:06d}-{self.stop:06d}.npz"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def task_params(task: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The task's full parameters with ``overrides`` applied (validated: bad names raise ``ValueError``)."""
+    cls = task_class(task)
+    params = cls(1, **overrides).params
+    return _jsonable(dataclasses.asdict(params))
+
+
+def check_condition(condition: str) -> None:
+    """Raise ``ValueError`` for a condition that is neither a lesion spec nor a reference agent."""
+    if condition.startswith("ref:"):
+        if condition not in REFERENCES:
+            raise ValueError(f"unknown reference agent {condition!r}; known: {', '.join(REFERENCES)}")
+        return
+    parse_lesion(condition)
+
+
+def run_chunk(chunk: Chunk, device: str | torch.device = "cpu") -> dict[str, np.ndarray]:
+    """Run one chunk; return its per-trial records (``[n, trials]`` arrays) and, with
+    ``chunk.record``, the modulator levels of the first agents (``trace_<level>``: ``[record, steps]``)."""
+    from agents import PlasticAgent, RandomAgent, TDAgent
+    from nmgym.tasks import make_task
+
+    n = chunk.stop - chunk.start
+    env = make_task(chunk.task, n, seed=chunk.seed, agent_offset=chunk.start, device=device, **chunk.params)
+    if chunk.condition == "ref:td":
+        agent = TDAgent(env, seed=chunk.seed)
+    elif chunk.condition == "ref:random":
+        agent = RandomAgent(env, seed=chunk.seed)
+    else:
+        options = dict(chunk.options)
+        if "inputs" in options:
+            options["inputs"] = tuple(options["inputs"])
+        agent = PlasticAgent(env, lesion=chunk.condition, seed=chunk.seed, record=chunk.record > 0, **options)
+    data = agent.run(chunk.trials)
+    out = {key: value.detach().cpu().numpy().astype(np.float32) for key, value in data.items()}
+    if chunk.record > 0 and isinstance(agent, PlasticAgent):
+        keep = min(chunk.record, n)
+        for name in LEVELS:
+            steps = agent.circuit.levels[name]
+            trace = torch.stack(steps, dim=1)[:keep] if steps else torch.zeros(keep, 0)
+            out[f"trace_{name}"] = trace.detach().cpu().numpy().astype(np.float32)
+    return out
+
+
+def atomic_write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``path`` so that the file is either complete or absent."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+@dataclass
+class Study:
+    """Intact (``none``), each lesion and the reference agents on the same seeds and task draws.
+
+    Args:
+        task: task name.
+        lesions: lesion specs (``none`` is always added first).
+        agents: agents per condition.
+        seed: the shared seed.
+        out: the study folder.
+        params: task parameter overrides (on top of the task's protocol).
+        trials: trials per agent (default: the task's protocol).
+        chunk_size: agents per chunk (default: all agents in one chunk).
+        references: also run the TD and random reference agents.
+        record: agents of each plastic condition's first chunk whose modulator levels are kept.
+        device: torch device (not part of the study's identity).
+    """
+
+    task: str
+    lesions: list[str]
+    agents: int
+    seed: int
+    out: Path
+    params: dict[str, Any] = field(default_factory=dict)
+    trials: int | None = None
+    chunk_size: int | None = None
+    references: bool = True
+    record: int = 4
+    device: str = "cpu"
+    options: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        task_class(self.task)
+        for name, value, low in (("agents", self.agents, 1), ("seed", self.seed, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name}={value!r} is not allowed; {name} must be an integer >= {low}")
+        protocol = PROTOCOLS.get(self.task, {"params": {}, "trials": 300, "options": {}})
+        self.trials = int(self.trials or protocol["trials"])
+        if self.trials < 1:
+            raise ValueError(f"trials={self.trials!r} is not allowed; trials must be >= 1")
+        self.chunk_size = int(self.chunk_size or self.agents)
+        if self.chunk_size < 1:
+            raise ValueError(f"chunk_size={self.chunk_size!r} is not allowed; must be >= 1")
+        self.full_params = task_params(self.task, {**protocol["params"], **self.params})
+        self.overrides = {k: v for k, v in self.full_params.items() if k in {**protocol["params"], **self.params}}
+        self.options = dict(protocol["options"] if self.options is None else self.options)
+        lesions = ["none"] + [spec for spec in self.lesions if spec not in ("none", "")]
+        for spec in lesions:
+            check_condition(spec)
+        self.conditions = list(dict.fromkeys(lesions)) + (list(REFERENCES) if self.references else [])
+        self.out = Path(self.out)
+
+    def manifest(self) -> dict[str, Any]:
+        """The settings that define the study (a folder holds one study)."""
+        return {
+            "version": STUDY_VERSION,
+            "task": self.task,
+            "conditions": self.conditions,
+            "agents": self.agents,
+            "seed": self.seed,
+            "trials": self.trials,
+            "chunk_size": self.chunk_size,
+            "task_params": self.full_params,
+            "overrides": self.overrides,
+            "options": _jsonable(self.options),
+            "record": self.record,
+            "circuit_params": _jsonable(dataclasses.asdict(CircuitParams())),
+        }
+
+    def chunks(self) -> list[Chunk]:
+        """Every chunk of the study, condition by condition."""
+        out = []
+        for condition in self.conditions:
+            for start in range(0, self.agents, self.chunk_size):
+                stop = min(self.agents, start + self.chunk_size)
+                plastic = not condition.startswith("ref:")
+                out.append(
+                    Chunk(
+                        self.task,
+                        condition,
+                        start,
+                        stop,
+                        self.seed,
+                        self.trials,
+                        self.overrides,
+                        self.options if plastic else {},
+                        self.record if plastic and start == 0 else 0,
+                    )
+                )
+        return out
+
+    def prepare(self) -> None:
+        """Create the folder and its manifest; refuse a folder that holds a different study."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "chunks").mkdir(exist_ok=True)
+        path = self.out / MANIFEST
+        mine = self.manifest()
+        if path.exists():
+            try:
+                theirs = json.loads(path.read_text())
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path} is not a readable study manifest ({error}); use another --out") from error
+            if theirs != mine:
+                keys = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+                diffs = "; ".join(f"{k}: folder has {theirs.get(k)!r}, asked {mine.get(k)!r}" for k in keys)
+                raise ValueError(
+                    f"{self.out} holds a different study ({diffs}); choose another --out or delete that folder"
+                )
+        else:
+            atomic_write_text(path, json.dumps(mine, indent=2) + "\n")
+
+    def pending(self) -> list[Chunk]:
+        """The chunks whose result file is not written yet."""
+        return [c for c in self.chunks() if not (self.out / "chunks" / c.name).exists()]
+
+    def run(self, progress: bool = True, on_chunk: Callable[[Chunk], None] | None = None) -> None:
+        """Run every pending chunk, writing each atomically as it finishes (resumes a broken run)."""
+        self.prepare()
+        todo = self.pending()
+        done = len(self.chunks()) - len(todo)
+        bar = tqdm(
+            total=len(self.chunks()), initial=done, desc=f"{self.task} study", unit="chunk", disable=not progress
+        )
+        for chunk in todo:
+            bar.set_postfix_str(f"{chunk.condition} agents {chunk.start}-{chunk.stop}")
+            result = run_chunk(chunk, self.device)
+            atomic_write_npz(self.out / "chunks" / chunk.name, result)
+            bar.update(1)
+            if on_chunk is not None:
+                on_chunk(chunk)
+        bar.close()
+
+    def load(self) -> dict[str, dict[str, np.ndarray]]:
+        """Per condition, the records of every agent (chunks concatenated in agent order) and traces."""
+        results: dict[str, dict[str, np.ndarray]] = {}
+        for condition in self.conditions:
+            parts: list[dict[str, np.ndarray]] = []
+            for chunk in (c for c in self.chunks() if c.condition == condition):
+                path = self.out / "chunks" / chunk.name
+                if not path.exists():
+                    raise ValueError(f"chunk {path.name} is missing: run the study to finish it")
+                with np.load(path) as data:
+                    parts.append({k: data[k] for k in data.files})
+            merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if not k.startswith("trace_")}
+            merged.update({k: v for k, v in parts[0].items() if k.startswith("trace_")})
+            results[condition] = merged
+        return results

@@ -1,0 +1,167 @@
+"""Lesion studies: outputs, statistics, trials-to-criterion, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nmgym.cli import main
+from nmgym.study import Study, bootstrap_ci, permutation_test, task_metrics, trials_to_criterion, write_report
+from nmgym.study.runner import Chunk, run_chunk
+
+
+def small(out: Path, **kwargs) -> Study:
+    """A reduced ReversalBandit study: 4 agents in chunks of 2, 100 trials (2 blocks)."""
+    settings = {"agents": 4, "seed": 3, "trials": 100, "chunk_size": 2}
+    settings.update(kwargs)
+    return Study("ReversalBandit", ["ne"], out=out, **settings)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_reduced_study_writes_every_output(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    study = small(tmp_path / "s")
+    study.run(progress=False)
+    summary = write_report(study)
+    for name in ("manifest.json", "summary.json", "report.md", "results.csv", "learning_curves.png", "behaviour.png"):
+        assert (tmp_path / "s" / name).exists(), name
+    assert (tmp_path / "s" / "modulators.png").exists()
+    assert study.conditions == ["none", "ne", "ref:td", "ref:random"]
+    data = json.loads((tmp_path / "s" / "summary.json").read_text())
+    assert set(data["conditions"]) == set(study.conditions)
+    stats = data["lesions"]["ne"]["trials_to_criterion"]
+    assert {"effect", "ci_low", "ci_high", "p_value", "cohens_d"} <= set(stats)
+    lines = (tmp_path / "s" / "results.csv").read_text().splitlines()
+    assert lines[0] == "condition,agent,trial_start,trial_stop,metric,value"
+    assert len(lines) - 1 == 4 * 4 * (2 * 20 + len(summary["per_agent"]["none"]))
+    assert "![" in (tmp_path / "s" / "report.md").read_text()
+
+
+def test_chunks_match_one_batch() -> None:
+    """A chunk draws what the same agents draw inside a larger batch (the task's agent_offset)."""
+    whole = run_chunk(Chunk("ReversalBandit", "ne", 0, 4, 1, 60, {}, {"inputs": ["trial"]}))
+    part = run_chunk(Chunk("ReversalBandit", "ne", 2, 4, 1, 60, {}, {"inputs": ["trial"]}))
+    np.testing.assert_allclose(part["correct"], whole["correct"][2:])
+
+
+def test_bootstrap_ci_covers_true_difference() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.normal(0.0, 1.0, 200)
+    b = a + 0.5 + rng.normal(0.0, 0.3, 200)
+    effect, low, high = bootstrap_ci(a, b, statistic="mean")
+    assert low < 0.5 < high and low < effect < high
+    ratio, rlow, rhigh = bootstrap_ci(np.full(50, 2.0), np.full(50, 4.0), kind="ratio")
+    assert ratio == rlow == rhigh == 2.0
+
+
+def test_permutation_test() -> None:
+    rng = np.random.default_rng(1)
+    a = rng.normal(0.0, 1.0, 40)
+    assert permutation_test(a, a + 2.0 + rng.normal(0, 0.5, 40)) < 0.01
+    assert permutation_test(a, a + rng.normal(0.0, 1.0, 40)) > 0.05
+    assert permutation_test(a, a) == 1.0
+
+
+def test_trials_to_criterion_hand_made() -> None:
+    assert trials_to_criterion(np.ones(50)) == 10
+    assert trials_to_criterion(np.zeros(50)) == 50
+    seq = np.array([0] * 5 + [1] * 45)
+    assert trials_to_criterion(seq) == 13  # trials 4..13 (1-based) hold 8 of 10
+    alternating = np.tile([1, 0], 25)
+    assert trials_to_criterion(alternating) == 50
+    blocks = np.stack([np.ones(50), np.zeros(50), seq])
+    np.testing.assert_array_equal(trials_to_criterion(blocks), [10, 50, 13])
+
+
+def test_reversal_metrics_on_known_records() -> None:
+    correct = np.concatenate([np.ones((2, 50)), np.zeros((2, 5)), np.ones((2, 45))], axis=1)
+    m = task_metrics("ReversalBandit", {"correct": correct}, {"reversal_every": 50})
+    np.testing.assert_array_equal(m["trials_to_criterion"], [13, 13])
+    np.testing.assert_array_equal(m["first_block_end"], [1, 1])
+
+
+def test_resume_after_interrupt_is_identical(tmp_path: Path) -> None:
+    full = small(tmp_path / "full")
+    full.run(progress=False)
+    write_report(full)
+
+    class Stop(Exception):
+        pass
+
+    def stop(_chunk: Chunk) -> None:
+        raise Stop
+
+    broken = small(tmp_path / "broken")
+    with pytest.raises(Stop):
+        broken.run(progress=False, on_chunk=stop)
+    assert len(list((tmp_path / "broken" / "chunks").glob("*.npz"))) == 1
+    assert not list((tmp_path / "broken" / "chunks").glob(".tmp-*"))
+    resumed = small(tmp_path / "broken")
+    assert len(resumed.pending()) == len(resumed.chunks()) - 1
+    resumed.run(progress=False)
+    write_report(resumed)
+    for chunk in full.chunks():
+        with (
+            np.load(tmp_path / "full" / "chunks" / chunk.name) as a,
+            np.load(tmp_path / "broken" / "chunks" / chunk.name) as b,
+        ):
+            assert a.files == b.files
+            for key in a.files:
+                np.testing.assert_array_equal(a[key], b[key])
+    assert (tmp_path / "full" / "results.csv").read_text() == (tmp_path / "broken" / "results.csv").read_text()
+
+
+def test_folder_with_another_study_is_refused(tmp_path: Path) -> None:
+    small(tmp_path / "s").prepare()
+    with pytest.raises(ValueError, match=r"holds a different study.*seed"):
+        small(tmp_path / "s", seed=4).prepare()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["study", "NoSuchTask", "--lesion", "ne"], "unknown task 'NoSuchTask'"),
+        (["study", "ReversalBandit", "--lesion", "serotonin"], "unknown lesion token 'serotonin'"),
+        (["study", "ReversalBandit", "--lesion", "ne", "--param", "bogus=1"], "unknown parameter"),
+        (["study", "ReversalBandit", "--lesion", "ne", "--agents", "0"], "agents=0"),
+    ],
+)
+def test_bad_input_gives_clear_errors(tmp_path: Path, capsys, argv: list[str], message: str) -> None:
+    assert main([*argv, "--out", str(tmp_path / "x")]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_refuses_other_study_folder(tmp_path: Path, capsys) -> None:
+    out = str(tmp_path / "s")
+    args = ["study", "ReversalBandit", "--lesion", "ne", "--agents", "2", "--trials", "20", "--out", out]
+    assert main(args) == 0
+    assert main([*args[:-2], "--seed", "5", "--out", out]) == 2
+    assert "holds a different study" in capsys.readouterr().err
+
+
+def test_every_reproduce_row_is_decidable() -> None:
+    """Each catalogue row finds its study, lesion and metrics, and decides to a bool (tiny runs)."""
+    from nmgym.study import ROWS, STUDIES
+    from nmgym.study.runner import PROTOCOLS, task_params
+
+    for name, (task, lesions, params, _, _) in STUDIES.items():
+        full = task_params(task, {**PROTOCOLS[task]["params"], **params})
+        chunk = Chunk(task, "none", 0, 2, 0, 12, params, PROTOCOLS[task]["options"])
+        metrics = {k: np.asarray(v, dtype=float) for k, v in task_metrics(task, run_chunk(chunk), full).items()}
+        fake = {condition: metrics for condition in ["none", *lesions]}
+        for row in (r for r in ROWS if r.study == name):
+            assert row.metric in metrics, (name, row.metric)
+            assert row.lesion in fake, (name, row.lesion)
+            assert isinstance(bool(row.holds(fake)), bool)
+    assert {r.study for r in ROWS} == set(STUDIES)
