@@ -430,7 +430,7 @@ def markdown(effects: list[dict], meta: dict[str, Any]) -> str:
     ]
     for e in effects:
         value = (
-            "" if e["value"] is None else f"{e['kind'][:4]} {_fmt(e['value'])} [{_fmt(e['ci'][0])}, {_fmt(e['ci'][1])}]"
+            "" if e["value"] is None else f"{e['kind']} {_fmt(e['value'])} [{_fmt(e['ci'][0])}, {_fmt(e['ci'][1])}]"
         )
         verdict = "yes" if e["holds"] else "**no**"
         lines.append(
