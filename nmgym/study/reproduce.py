@@ -429,9 +429,7 @@ def markdown(effects: list[dict], meta: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for e in effects:
-        value = (
-            "" if e["value"] is None else f"{e['kind']} {_fmt(e['value'])} [{_fmt(e['ci'][0])}, {_fmt(e['ci'][1])}]"
-        )
+        value = "" if e["value"] is None else f"{e['kind']} {_fmt(e['value'])} [{_fmt(e['ci'][0])}, {_fmt(e['ci'][1])}]"
         verdict = "yes" if e["holds"] else "**no**"
         lines.append(
             f"| {e['effect']} | {e['task']} | {e['lesion']} | {e['metric']} | {_fmt(e['intact'])} | "
