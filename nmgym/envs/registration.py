@@ -20,18 +20,11 @@ def circuit_env_id(task: str) -> str:
 
 def register_all() -> None:
     """Register every task once (a repeated import does not re-register)."""
+    kinds = (
+        (env_id, "nmgym.envs.single:TaskEnv", "nmgym.envs.vector:TaskVectorEnv"),
+        (circuit_env_id, "nmgym.envs.circuit_env:CircuitEnv", "nmgym.envs.circuit_env:CircuitVectorEnv"),
+    )
     for name in TASKS:
-        if env_id(name) not in gym.registry:
-            gym.register(
-                id=env_id(name),
-                entry_point="nmgym.envs.single:TaskEnv",
-                vector_entry_point="nmgym.envs.vector:TaskVectorEnv",
-                kwargs={"task": name},
-            )
-        if circuit_env_id(name) not in gym.registry:
-            gym.register(
-                id=circuit_env_id(name),
-                entry_point="nmgym.envs.circuit_env:CircuitEnv",
-                vector_entry_point="nmgym.envs.circuit_env:CircuitVectorEnv",
-                kwargs={"task": name},
-            )
+        for make_id, single, vector in kinds:
+            if make_id(name) not in gym.registry:
+                gym.register(id=make_id(name), entry_point=single, vector_entry_point=vector, kwargs={"task": name})

@@ -33,6 +33,17 @@ def last(n_trials: int, fraction: float = 0.2) -> slice:
     return slice(n_trials - max(1, round(n_trials * fraction)), n_trials)
 
 
+def reversal_blocks(correct: np.ndarray, reversal_every: int) -> np.ndarray:
+    """``[B, T]`` correctness cut into whole blocks between reversals: ``[B, n_blocks, reversal_every]``."""
+    n_blocks = correct.shape[1] // reversal_every
+    return correct[:, : n_blocks * reversal_every].reshape(correct.shape[0], n_blocks, reversal_every)
+
+
+def after_shaping(n_trials: int, p: dict[str, Any]) -> int:
+    """WaitForReward's first analysed trial: past the shaping stage, and in the second half."""
+    return min(n_trials - 1, max(int(p.get("shaping_trials", 0)), n_trials // 2))
+
+
 def trials_to_criterion(
     correct: np.ndarray, window: int = CRITERION_WINDOW, level: float = CRITERION_LEVEL
 ) -> np.ndarray:
@@ -89,8 +100,8 @@ def reversal_bandit(r: Records, p: dict[str, Any]) -> dict[str, np.ndarray]:
     """Median trials-to-criterion over the blocks after a reversal; accuracy at the first block's end."""
     correct = r["correct"]
     L = int(p.get("reversal_every", 50))
-    n_blocks = correct.shape[1] // L
-    blocks = correct[:, : n_blocks * L].reshape(correct.shape[0], n_blocks, L)
+    blocks = reversal_blocks(correct, L)
+    n_blocks = blocks.shape[1]
     ttc = trials_to_criterion(blocks)
     after = ttc[:, 1:] if n_blocks > 1 else np.full((correct.shape[0], 1), np.nan)
     return {
@@ -125,7 +136,7 @@ def wait_for_reward(r: Records, p: dict[str, Any]) -> dict[str, np.ndarray]:
     """Failures (leaving before a due reward) per delay and waiting time on omission trials,
     after the shaping stage (the second half of the trials past it)."""
     n = r["left"].shape[1]
-    begin = min(n - 1, max(int(p.get("shaping_trials", 0)), n // 2))
+    begin = after_shaping(n, p)
     window = np.zeros(r["left"].shape, dtype=bool)
     window[:, begin:] = True
     omission = r["omission"] > 0

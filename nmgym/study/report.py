@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from nmgym.circuit import LEVELS
-from nmgym.study.metrics import task_metrics
+from nmgym.study.metrics import after_shaping, reversal_blocks, task_metrics
 from nmgym.study.runner import Study, atomic_write_text
 from nmgym.study.stats import compare
 
@@ -161,37 +161,35 @@ def plot_behaviour(study: Study, results: dict[str, dict[str, np.ndarray]], summ
         v = values[np.isfinite(values)]
         return float(1.96 * v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else 0.0
 
+    def metric_vs(xs: list[int], key: str) -> None:
+        """One line per condition: the per-agent metric ``key.format(x)`` against ``xs``."""
+        for c, ms in per_agent.items():
+            ys = [np.nanmean(ms[key.format(x)]) for x in xs]
+            ax.errorbar(xs, ys, yerr=[err(ms[key.format(x)]) for x in xs], marker="o", label=c, capsize=2)
+
     task = study.task
     if task == "DistalReward":
-        delays = list(p["delays"])
-        for c, ms in per_agent.items():
-            ys = [np.nanmean(ms[f"accuracy_d{d}"]) for d in delays]
-            ax.errorbar(delays, ys, yerr=[err(ms[f"accuracy_d{d}"]) for d in delays], marker="o", label=c, capsize=2)
+        metric_vs(list(p["delays"]), "accuracy_d{}")
         ax.axvline(10, color="grey", lw=0.5, ls=":")
         ax.set(xlabel="reward delay D (steps of 100 ms)", ylabel="fraction correct", title="accuracy vs delay")
         caption = "Accuracy vs reward delay (second half of training; dotted: tag time constant)."
     elif task == "ReversalBandit":
         L = int(p["reversal_every"])
         for c, r in results.items():
-            n_blocks = r["correct"].shape[1] // L
-            if n_blocks < 2:
+            blocks = reversal_blocks(r["correct"], L)[:, 1:]  # the blocks after a reversal
+            if blocks.shape[1] == 0:
                 continue
-            blocks = r["correct"][:, L : n_blocks * L].reshape(r["correct"].shape[0], n_blocks - 1, L)
             ax.plot(np.arange(1, L + 1), blocks.mean((0, 1)), label=c)
         ax.axhline(0.8, color="grey", lw=0.5, ls=":")
         ax.set(xlabel="trial after reversal", ylabel="P(choose the good arm)", title="post-reversal recovery")
         caption = "Choice of the better arm after each reversal (mean over reversals and agents)."
     elif task == "SustainedAttention":
-        lengths = list(p["signal_durations"])
-        for c, ms in per_agent.items():
-            ys = [np.nanmean(ms[f"hits_l{d}"]) for d in lengths]
-            ax.errorbar(lengths, ys, yerr=[err(ms[f"hits_l{d}"]) for d in lengths], marker="o", label=c, capsize=2)
+        metric_vs(list(p["signal_durations"]), "hits_l{}")
         ax.set(xlabel="signal length (steps)", ylabel="hits", title="hits vs signal length")
         caption = "Hit rate per signal length (distractor-free trials); correct rejections are in summary.json."
     elif task == "WaitForReward":
         for c, r in results.items():
-            n = r["waited"].shape[1]
-            begin = min(n - 1, max(int(p["shaping_trials"]), n // 2))
+            begin = after_shaping(r["waited"].shape[1], p)
             waits = r["waited"][:, begin:][r["omission"][:, begin:] > 0]
             ax.hist(waits, bins=30, range=(0, p["timeout"]), histtype="step", density=True, label=c)
         ax.set(xlabel="steps waited on omission trials", ylabel="density", title="waiting-time distribution")
