@@ -24,6 +24,7 @@ class PlasticAgent(Agent):
             ``("trial",)`` to hide ReversalBandit's previous action and reward.
         device, seed: where the circuit runs and its counter-based seed.
         record: keep the per-step modulator levels (``agent.circuit.levels``).
+        compile: fuse the circuit's hidden plasticity with ``torch.compile`` (see :class:`Circuit`).
         efference: also feed the circuit a copy of its previous action within the trial (a motor
             corollary discharge), so activity after a choice says which choice was made.
 
@@ -42,6 +43,7 @@ class PlasticAgent(Agent):
         seed: int = 0,
         record: bool = False,
         efference: bool = False,
+        compile: bool = False,
     ):
         super().__init__(env, device=device, seed=seed)
         params = params or CircuitParams()
@@ -63,6 +65,7 @@ class PlasticAgent(Agent):
             seed=seed,
             agent_offset=offset,
             record=record,
+            compile=compile,
         )
 
     def _input(self, obs: torch.Tensor) -> torch.Tensor:

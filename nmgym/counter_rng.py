@@ -44,18 +44,21 @@ def agent_keys(seed: int, agent_ids: torch.Tensor) -> torch.Tensor:
     return mix32(mix32(agent_ids.to(torch.int64) ^ seed_key) ^ _salt(seed_key + 1))
 
 
-def bits(key: torch.Tensor, counter: torch.Tensor, stream: int, n: int | None = None) -> torch.Tensor:
-    """32 random bits per agent (``[B]``), or ``n`` independent draws per agent (``[B, n]``)."""
+def bits(key: torch.Tensor, counter: torch.Tensor, stream: int, n: int | None = None, first: int = 0) -> torch.Tensor:
+    """32 random bits per agent (``[B]``), or ``n`` independent draws per agent (``[B, n]``):
+    sub-draws ``first, ..., first + n - 1``, so a long row can be drawn in pieces."""
     x = mix32(key ^ (((counter & _MASK32) * _COUNTER) & _MASK32)) ^ _salt(stream + 0x3C6EF372)
     if n is not None:
-        sub = torch.arange(n, device=key.device, dtype=torch.int64) * _SUB & _MASK32
+        sub = torch.arange(first, first + n, device=key.device, dtype=torch.int64) * _SUB & _MASK32
         x = x.unsqueeze(-1) ^ sub
     return mix32(x)
 
 
-def uniform(key: torch.Tensor, counter: torch.Tensor, stream: int, n: int | None = None) -> torch.Tensor:
+def uniform(
+    key: torch.Tensor, counter: torch.Tensor, stream: int, n: int | None = None, first: int = 0
+) -> torch.Tensor:
     """Uniform float32 in ``[0, 1)`` with 24 random bits."""
-    return (bits(key, counter, stream, n) >> 8).to(torch.float32) * (1.0 / (1 << 24))
+    return (bits(key, counter, stream, n, first) >> 8).to(torch.float32) * (1.0 / (1 << 24))
 
 
 def integers(key: torch.Tensor, counter: torch.Tensor, stream: int, high: int, n: int | None = None) -> torch.Tensor:
@@ -63,8 +66,12 @@ def integers(key: torch.Tensor, counter: torch.Tensor, stream: int, high: int, n
     return (bits(key, counter, stream, n) * high) >> 32
 
 
-def normal(key: torch.Tensor, counter: torch.Tensor, stream: int, n: int) -> torch.Tensor:
-    """Standard normal float32 ``[B, n]`` by the Box-Muller transform."""
-    u = uniform(key, counter, stream, 2 * n)
-    radius = torch.sqrt(-2.0 * torch.log1p(-u[..., :n]))
-    return radius * torch.cos((2.0 * torch.pi) * u[..., n:])
+def normal(
+    key: torch.Tensor, counter: torch.Tensor, stream: int, n: int, start: int = 0, stop: int | None = None
+) -> torch.Tensor:
+    """Standard normal float32 ``[B, n]`` by the Box-Muller transform; ``start``/``stop`` give
+    just those columns of it (the same numbers, with a fraction of the memory)."""
+    stop = n if stop is None else stop
+    u_radius = uniform(key, counter, stream, stop - start, start)
+    u_angle = uniform(key, counter, stream, stop - start, n + start)
+    return torch.sqrt(-2.0 * torch.log1p(-u_radius)) * torch.cos((2.0 * torch.pi) * u_angle)

@@ -39,7 +39,8 @@ import torch
 from nmgym import counter_rng
 from nmgym.circuit.lesion import Lesion, Modulation, parse_lesion
 from nmgym.circuit.params import CircuitParams
-from nmgym.circuit.plasticity import capture, matvec, tag
+from nmgym.circuit.plasticity import capture, capture_and_tag, capture_and_tag_fusible, matvec, tag
+from nmgym.compiled import Compiled
 
 _INIT_IN, _INIT_LOC, _INIT_LR, _NOISE, _ACTION = 11, 12, 13, 14, 15
 LEVELS = ("da", "ne", "ach", "5ht")
@@ -54,6 +55,29 @@ def attention_gain(relevance: torch.Tensor, ach: torch.Tensor, strength: float) 
     rel = relevance.abs()
     ratio = (rel + 1e-4) / (rel.mean(-1, keepdim=True) + 1e-4)
     return torch.relu(1.0 + strength * ach.unsqueeze(-1) * (ratio - 1.0))
+
+
+def activity(
+    h_prev: torch.Tensor,
+    drive: torch.Tensor,
+    gain: torch.Tensor,
+    leak: torch.Tensor,
+    noise: float,
+    key: torch.Tensor,
+    steps: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Leaky rate units: ``z = tanh(G * drive + noise * xi)``, ``h = h_prev + leak * (z - h_prev)``
+    with ``xi`` each agent's counter-based standard normal for this step. Returns ``(h, z)``."""
+    B, K, N = h_prev.shape
+    xi = counter_rng.normal(key, steps, _NOISE, K * N).view(B, K, N).to(h_prev.dtype)
+    z = torch.tanh(gain * drive + noise * xi)
+    return h_prev + leak * (z - h_prev), z
+
+
+def input_relevance(W_in: torch.Tensor, W_in_initial: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Each input's relevance ``[B, D-1]``: ``sum_post |W_in - W_in_initial|`` (bias excluded)."""
+    drift = torch.sub(W_in, W_in_initial, out=out) if out is not None else W_in - W_in_initial
+    return drift.abs_().sum(1)[:, :-1]
 
 
 def modulate(level: torch.Tensor, mod: Modulation) -> torch.Tensor:
@@ -76,6 +100,9 @@ class Circuit:
         device, dtype: where the tensors live (float32 by default).
         seed, agent_offset: counter-based randomness per agent, as in the tasks.
         record: keep the per-step modulator levels in :attr:`levels` (for plots).
+        compile: run the hidden projections' plasticity through ``torch.compile`` (one fused pass
+            over each weight and trace; falls back to eager kernels where compiling fails).
+            Results agree with the eager kernels to float rounding, not bitwise.
 
     Use: ``probs = forward(x)``; ``a = act()``; step the world; ``forward(x_next, reset=boundary)``;
     ``learn(reward, terminated, boundary)``. ``stimulate(levels)`` adds external stimulation to
@@ -96,6 +123,7 @@ class Circuit:
         seed: int = 0,
         agent_offset: int = 0,
         record: bool = False,
+        compile: bool = False,
     ) -> None:
         for name, value, low in (("num_agents", num_agents, 1), ("n_inputs", n_inputs, 1), ("n_actions", n_actions, 2)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -122,16 +150,36 @@ class Circuit:
         zero = torch.zeros(B, dtype=torch.int64, device=self.device)
 
         def init(stream: int, shape: tuple[int, ...], std: float) -> torch.Tensor:
-            size = math.prod(shape)
-            return (counter_rng.normal(self.key, zero, stream, size) * std).view(B, *shape).to(dtype)
+            size, piece = math.prod(shape), 256  # drawn in pieces: the hash's temporaries stay small
+            weight = torch.empty(B, size, **kw)
+            for start in range(0, size, piece):
+                stop = min(start + piece, size)
+                weight[:, start:stop] = counter_rng.normal(self.key, zero, stream, size, start, stop) * std
+            return weight.view(B, *shape)
 
         fan_in = self.in_mask.sum(1).clamp(min=1)  # per hidden unit
-        self.W_in = init(_INIT_IN, (K * N, D), 1.0) * (p.input_scale / fan_in.sqrt()).unsqueeze(-1) * self.in_mask
-        self.W_loc = init(_INIT_LOC, (K, N, N), p.recurrent_scale / math.sqrt(N))
-        self.W_lr = init(_INIT_LR, (K, N, (K - 1) * N), 1.0 / math.sqrt(max((K - 1) * N, 1)))
+        self._W_in = init(_INIT_IN, (K * N, D), 1.0) * (p.input_scale / fan_in.sqrt()).unsqueeze(-1) * self.in_mask
+        self._W_loc = init(_INIT_LOC, (K, N, N), p.recurrent_scale / math.sqrt(N))
+        self._W_lr = init(_INIT_LR, (K, N, (K - 1) * N), 1.0 / math.sqrt(max((K - 1) * N, 1)))
         self.W_pi = torch.zeros(B, A, K * N + D, **kw)  # readouts see [h, g x]
         self.W_v = torch.zeros(B, 1, K * N + D, **kw)
-        self.E_in, self.E_loc, self.E_lr = (torch.zeros_like(w) for w in (self.W_in, self.W_loc, self.W_lr))
+        self.E_in, self.E_loc, self.E_lr = (torch.zeros_like(w) for w in (self._W_in, self._W_loc, self._W_lr))
+        # The hidden projections capture lazily: learn() leaves its rates pending and the next act()
+        # captures and tags in one pass over each weight and trace. Reading W_in, W_loc or W_lr
+        # (or calling settle()) applies what is pending, so from outside capture looks immediate.
+        self._pending: tuple[torch.Tensor, ...] | None = None
+        self.compiled = compile
+        # Compiled: the square projections (the bulk of the bytes) and the activity update with
+        # its noise; the input projection's rows are too short for a compiled loop to beat eager.
+        self._square_capture_and_tag = (
+            Compiled(capture_and_tag_fusible, capture_and_tag) if compile else capture_and_tag
+        )
+        self._activity = Compiled(activity) if compile else activity
+        if compile:
+            self._relevance = Compiled(input_relevance)
+        else:  # eagerly, into a scratch buffer: a fresh large temporary each step costs page faults
+            scratch = torch.empty_like(self._W_in)
+            self._relevance = lambda w, w0: input_relevance(w, w0, out=scratch)
         self.E_pi, self.E_v = torch.zeros_like(self.W_pi), torch.zeros_like(self.W_v)
         # Area k's long-range input: the other areas' units, in order.
         self.others = torch.tensor([[j for j in range(K) if j != k] for k in range(K)], device=self.device).long()
@@ -150,7 +198,7 @@ class Circuit:
         self.ne_var = torch.full((B,), 0.25, **kw)
         self.trial_delta = torch.zeros(B, **kw)
         self.refractory = torch.zeros(B, dtype=torch.int64, device=self.device)
-        self.W_in_initial = self.W_in.clone()  # relevance = how far plasticity has moved each input's synapses
+        self.W_in_initial = self._W_in.clone()  # relevance = how far plasticity has moved each input's synapses
         self.relevance = torch.zeros(B, D - 1, **kw)
         self.gain = torch.ones(B, D - 1, **kw)
         self.ach_tonic = self.ach = modulate(torch.ones(B, **kw), self.lesion.ach)
@@ -185,6 +233,7 @@ class Circuit:
         gain, the coupling, the discount and the capture threshold. The stimulation holds until
         the next call; ``None`` switches it off (no stimulation term is computed when off).
         """
+        self.settle()
         if levels is None:
             self.stimulation = torch.zeros_like(self.stimulation)
             self.stimulated = False
@@ -207,19 +256,18 @@ class Circuit:
         ``reset`` (bool ``[B]``) zeroes those agents' activity first (a new trial).
         """
         p, B, K, N = self.p, self.B, self.K, self.N
+        self.settle()  # a no-op inside the agent loop, where act() has captured already
         if reset is not None:
             self.h.mul_((~reset).to(self.dtype).view(B, 1, 1))
         x = x.to(self.dtype)
         gx = torch.cat([self.gain * x, torch.ones(B, 1, device=self.device, dtype=self.dtype)], dim=1)
         h_prev = self.h
         h_other = h_prev[:, self.others].reshape(B, K, (K - 1) * N)
-        drive = matvec(self.W_in, gx).view(B, K, N) + matvec(self.W_loc, h_prev)
+        drive = matvec(self._W_in, gx).view(B, K, N) + matvec(self._W_loc, h_prev)
         if K > 1:
-            drive = drive + self.coupling.view(B, 1, 1) * matvec(self.W_lr, h_other)
+            drive = drive + self.coupling.view(B, 1, 1) * matvec(self._W_lr, h_other)
         gain = (1.0 + p.ne_gain * self.ne).view(B, 1, 1)
-        noise = counter_rng.normal(self.key, self.steps, _NOISE, K * N).view(B, K, N).to(self.dtype)
-        z = torch.tanh(gain * drive + p.noise * noise)
-        self.h = h_prev + self.leak * (z - h_prev)
+        self.h, z = self._activity(h_prev, drive, gain, self.leak, p.noise, self.key, self.steps)
         self.readout = torch.cat([self.h.view(B, K * N), gx], dim=1)
         self.probs = torch.softmax(p.beta * matvec(self.W_pi, self.readout), dim=-1)
         self.value_prev, self.value = self.value, matvec(self.W_v, self.readout)[:, 0]
@@ -247,15 +295,54 @@ class Circuit:
         tag(self.E_v, decay, torch.ones(B, 1, device=self.device, dtype=self.dtype), R)
         # Hidden units are tagged by the feedback of the chosen action (AGREL) and of the critic.
         KN = K * N
-        feedback = matvec(self.W_pi[:, :, :KN].mT, choice) + self.p.critic_feedback * self.W_v[:, 0, :KN]
+        feedback = (self.W_pi[:, :, :KN] * choice.unsqueeze(-1)).sum(1) + self.p.critic_feedback * self.W_v[:, 0, :KN]
         post = feedback.view(B, K, N) * self.leak * (1 - z * z) * gain
-        tag(self.E_in, decay, post.view(B, K * N), gx)
-        self.E_in.mul_(self.in_mask)
-        tag(self.E_loc, decay, post, h_prev)
+        rates = self._pending or (torch.zeros_like(decay),) * 3
+        capture_and_tag(self._W_in, self.E_in, rates[0], decay, post.view(B, K * N), gx, self.in_mask)
+        self._square_capture_and_tag(self._W_loc, self.E_loc, rates[1], decay, post, h_prev)
         if K > 1:
-            tag(self.E_lr, decay, post, h_other)
+            self._square_capture_and_tag(self._W_lr, self.E_lr, rates[2], decay, post, h_other)
+        if self._pending is not None:
+            self._pending = None
+            self._attend()
         self.keep = torch.ones_like(self.keep)
         return action
+
+    # ------------------------------------------------------------------ settle
+    def settle(self) -> None:
+        """Apply the hidden projections' pending capture now (act() otherwise fuses it with the
+        next tag). Reading :attr:`W_in`, :attr:`W_loc` or :attr:`W_lr` settles first."""
+        if self._pending is None:
+            return
+        weights, traces = (self._W_in, self._W_loc, self._W_lr), (self.E_in, self.E_loc, self.E_lr)
+        for weight, trace, rate in zip(weights, traces, self._pending, strict=True):
+            capture(weight, trace, rate)
+        self._pending = None
+        self._attend()
+
+    @property
+    def W_in(self) -> torch.Tensor:
+        """Input weights ``[B, K*N, D]`` (the last column is the bias), settled."""
+        self.settle()
+        return self._W_in
+
+    @property
+    def W_loc(self) -> torch.Tensor:
+        """Local recurrent weights ``[B, K, N, N]``, settled."""
+        self.settle()
+        return self._W_loc
+
+    @property
+    def W_lr(self) -> torch.Tensor:
+        """Long-range weights ``[B, K, N, (K-1)*N]`` (from the other areas' units), settled."""
+        self.settle()
+        return self._W_lr
+
+    def _attend(self) -> None:
+        """ACh: an input's relevance is how far dopamine-gated plasticity has moved its synapses
+        onto the areas: the inputs learning has used (alone or in conjunction) are attended."""
+        self.relevance = self._relevance(self._W_in, self.W_in_initial)
+        self.gain = attention_gain(self.relevance, self.ach, self.p.ach_attention)
 
     # ------------------------------------------------------------------ learn
     def learn(self, reward: torch.Tensor, terminated: torch.Tensor, boundary: torch.Tensor | None = None) -> None:
@@ -303,10 +390,12 @@ class Circuit:
         rate = da * (1.0 + p.ne_lr_boost * self.ne) * gate
         capture(self.W_pi, self.E_pi, rate * (p.lr_actor / self.readout_norm))
         capture(self.W_v, self.E_v, rate * (p.lr_critic / self.readout_norm))
-        capture(self.W_in, self.E_in, rate * (p.lr_hidden / self.D))
-        capture(self.W_loc, self.E_loc, rate * (p.lr_hidden / self.N))
-        if self.K > 1:
-            capture(self.W_lr, self.E_lr, rate * (p.lr_hidden / ((self.K - 1) * self.N)))
+        self.settle()  # a second learn() without act() in between
+        self._pending = (
+            rate * (p.lr_hidden / self.D),
+            rate * (p.lr_hidden / self.N),
+            rate * (p.lr_hidden / max((self.K - 1) * self.N, 1)),
+        )
 
         # NE network reset: on crossing 0.5, wipe the tags and part of the labile readout.
         trigger = (self.ne > 0.5) & (self.refractory == 0) & (p.ne_reset > 0) & ended
@@ -317,11 +406,6 @@ class Circuit:
         self.refractory = torch.where(trigger, p.ne_refractory, (self.refractory - weight.long()).clamp(min=0))
         wipe = trigger if boundary is None else trigger | boundary
         self.keep = (~wipe).to(self.dtype)
-
-        # ACh: an input's relevance is how far dopamine-gated plasticity has moved its synapses onto
-        # the areas: the inputs learning has used (alone or in conjunction) are attended.
-        self.relevance = (self.W_in - self.W_in_initial)[:, :, :-1].abs().sum(1)
-        self.gain = attention_gain(self.relevance, self.ach, p.ach_attention)
 
         if self.record:
             for name, level in zip(LEVELS, (da, self.ne, self.ach, self.sht), strict=True):

@@ -174,6 +174,8 @@ class CircuitWorld:
     def _blend(self, fresh: Circuit, mask: torch.Tensor) -> None:
         """Replace the state of the circuits in ``mask`` by ``fresh``'s (a masked re-initialisation)."""
         c = self.circuit
+        c.settle()  # no capture pending on either side
+        fresh.settle()
         for name, value in vars(c).items():
             if name in _SHARED or not isinstance(value, torch.Tensor | tuple):
                 continue
