@@ -83,6 +83,23 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from nmgym.bench import format_table, run, write
+
+    result = run(
+        quick=args.quick,
+        device=args.device,
+        with_peers=not args.no_peers,
+        venvs=Path(args.venvs) if args.venvs else None,
+        seconds=args.seconds,
+    )
+    print(format_table(result))
+    print(f"wrote {write(result, Path(args.out))}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nmgym",
@@ -126,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--device", default="cpu", help="torch device (default cpu)")
     rep.add_argument("--out", required=True, help="output folder")
     rep.set_defaults(run=_reproduce)
+    bench = commands.add_parser("bench", help="speed of every kernel against the memory limit and the peers")
+    bench.add_argument("--quick", action="store_true", help="fewer sizes, shorter timings (about a minute)")
+    bench.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    bench.add_argument("--no-peers", action="store_true", help="skip NeuroGym and gymnax (no virtual envs made)")
+    bench.add_argument("--venvs", default=None, help="where the peers' virtual envs live (default ~/.cache/nmgym)")
+    bench.add_argument("--seconds", type=float, default=None, help="seconds per measurement (default 1, quick 0.3)")
+    bench.add_argument("--out", required=True, help="folder for bench.json and bench.txt")
+    bench.set_defaults(run=_bench)
     return parser
 
 

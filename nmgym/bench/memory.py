@@ -1,0 +1,64 @@
+"""Memory per agent of the default circuit in the agent loop, measured, not counted.
+
+Each batch size runs in a fresh process (CPU: its peak resident set; CUDA: torch's peak
+allocation); the slope between two batch sizes is the bytes each agent adds, the intercept what
+the process costs whatever the batch (libraries, compiled kernels)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+BATCHES = (2048, 16384)
+
+
+def per_agent(device: torch.device, compiled: bool = False, steps: int = 20) -> tuple[float, float]:
+    """(bytes per agent, fixed bytes) from the peak memory at two batch sizes."""
+    peaks = [_peak_in_child(batch, device, compiled, steps) for batch in BATCHES]
+    slope = (peaks[1] - peaks[0]) / (BATCHES[1] - BATCHES[0])
+    return slope, peaks[0] - slope * BATCHES[0]
+
+
+def _peak_in_child(batch: int, device: torch.device, compiled: bool, steps: int) -> float:
+    code = f"from nmgym.bench.memory import peak; peak({batch}, {str(device)!r}, {compiled}, {steps})"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(json.loads(done.stdout.strip().splitlines()[-1])["peak_bytes"])
+
+
+def peak(batch: int, device: str, compiled: bool, steps: int) -> None:
+    """Run the default circuit on ReversalBandit for ``steps`` steps; print the peak memory."""
+    from agents.plastic import PlasticAgent
+    from nmgym.tasks import TASKS
+
+    dev = torch.device(device)
+    agent = PlasticAgent(TASKS["ReversalBandit"](batch, seed=0, device=dev), seed=0, device=dev, compile=compiled)
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
+    agent.begin(agent.world.reset(seed=0))
+    for _ in range(steps):
+        obs, reward, terminated, boundary, _ = agent.world.step(agent.act())
+        agent.observe(obs, reward, terminated, boundary)
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+        value = torch.cuda.max_memory_allocated(dev)
+    else:
+        value = _peak_resident()
+    print(json.dumps({"peak_bytes": value}))
+
+
+def _peak_resident() -> int:
+    """This process's peak resident set. Linux: VmHWM, which starts afresh at exec (ru_maxrss
+    would carry over the parent's peak from before the fork)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
