@@ -74,10 +74,78 @@ def activity(
     return h_prev + leak * (z - h_prev), z
 
 
-def input_relevance(W_in: torch.Tensor, W_in_initial: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-    """Each input's relevance ``[B, D-1]``: ``sum_post |W_in - W_in_initial|`` (bias excluded)."""
-    drift = torch.sub(W_in, W_in_initial, out=out) if out is not None else W_in - W_in_initial
-    return drift.abs_().sum(1)[:, :-1]
+def forward_step(
+    h_prev: torch.Tensor,
+    x: torch.Tensor,
+    input_gain: torch.Tensor,
+    W_in_t: torch.Tensor,
+    W_loc: torch.Tensor,
+    W_lr: torch.Tensor,
+    W_pi: torch.Tensor,
+    W_v: torch.Tensor,
+    coupling: torch.Tensor,
+    ne: torch.Tensor,
+    leak: torch.Tensor,
+    others: torch.Tensor,
+    key: torch.Tensor,
+    steps: torch.Tensor,
+    noise: float,
+    ne_gain: float,
+    beta: float,
+) -> tuple[torch.Tensor, ...]:
+    """One step of the areas and the readouts (see :class:`Circuit`): returns ``(h, z, gx, h_other,
+    gain, readout, probs, value)``. Pure, so that it compiles to a few fused loops."""
+    B, K, N = h_prev.shape
+    gx = torch.cat([input_gain * x, torch.ones_like(x[:, :1])], dim=1)
+    h_other = h_prev[:, others].reshape(B, K, (K - 1) * N)
+    # A few inputs: a weighted sum of rows beats a batched mat-mul with so short an inner dimension.
+    drive = (gx.unsqueeze(-1) * W_in_t).sum(1).view(B, K, N) + matvec(W_loc, h_prev)
+    if K > 1:
+        drive = drive + coupling.view(B, 1, 1) * matvec(W_lr, h_other)
+    gain = (1.0 + ne_gain * ne).view(B, 1, 1)
+    h, z = activity(h_prev, drive, gain, leak, noise, key, steps)
+    readout = torch.cat([h.view(B, K * N), gx], dim=1)
+    probs = torch.softmax(beta * matvec(W_pi, readout), dim=-1)
+    return h, z, gx, h_other, gain, readout, probs, matvec(W_v, readout)[:, 0]
+
+
+def readout_tags(
+    readout: torch.Tensor,
+    readout_mean: torch.Tensor,
+    E_pi: torch.Tensor,
+    E_v: torch.Tensor,
+    W_pi: torch.Tensor,
+    W_v: torch.Tensor,
+    choice: torch.Tensor,
+    decay: torch.Tensor,
+    z: torch.Tensor,
+    gain: torch.Tensor,
+    leak: torch.Tensor,
+    covariance_rate: float,
+    critic_feedback: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Tag the readouts (in place on ``readout_mean``, ``E_pi``, ``E_v``); return their rate
+    normalisation ``1 + |R|^2`` and the hidden units' postsynaptic tag factor."""
+    B, K, N = z.shape
+    # Covariance rule: readout tags see presynaptic activity minus its running mean, so what
+    # every trial shares does not swamp what tells trials apart; the bias input stays.
+    readout_mean.add_(covariance_rate * (readout - readout_mean))
+    R = torch.cat([(readout - readout_mean)[:, :-1], torch.ones_like(readout[:, :1])], dim=1)
+    tag(E_pi, decay, choice, R)
+    tag(E_v, decay, torch.ones_like(decay).unsqueeze(-1), R)
+    # Hidden units are tagged by the feedback of the chosen action (AGREL) and of the critic.
+    feedback = (W_pi[:, :, : K * N] * choice.unsqueeze(-1)).sum(1) + critic_feedback * W_v[:, 0, : K * N]
+    post = feedback.view(B, K, N) * leak * (1 - z * z) * gain
+    return 1.0 + (R * R).sum(-1), post
+
+
+def input_relevance(
+    W_in_t: torch.Tensor, W_in_initial_t: torch.Tensor, out: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Each input's relevance ``[B, D-1]``: ``sum_post |W_in - W_in_initial|`` (bias excluded),
+    from the input weights stored input-major (``[B, D, post]``)."""
+    drift = torch.sub(W_in_t, W_in_initial_t, out=out) if out is not None else W_in_t - W_in_initial_t
+    return drift.abs_().sum(-1)[:, :-1]
 
 
 def modulate(level: torch.Tensor, mod: Modulation) -> torch.Tensor:
@@ -142,7 +210,7 @@ class Circuit:
         if input_areas.shape != (K, n_inputs):
             raise ValueError(f"Circuit: input_areas must have shape ({K}, {n_inputs}); got {tuple(input_areas.shape)}")
         with_bias = torch.cat([input_areas.to(self.device), torch.ones(K, 1, dtype=torch.bool, device=self.device)], 1)
-        self.in_mask = with_bias.repeat_interleave(N, dim=0).to(dtype)  # [K*N, D]
+        in_mask = with_bias.repeat_interleave(N, dim=0).to(dtype)  # [K*N, D]
 
         agents = torch.arange(agent_offset, agent_offset + B, device=self.device)
         self.key = counter_rng.agent_keys(seed, agents)
@@ -157,28 +225,31 @@ class Circuit:
                 weight[:, start:stop] = counter_rng.normal(self.key, zero, stream, size, start, stop) * std
             return weight.view(B, *shape)
 
-        fan_in = self.in_mask.sum(1).clamp(min=1)  # per hidden unit
-        self._W_in = init(_INIT_IN, (K * N, D), 1.0) * (p.input_scale / fan_in.sqrt()).unsqueeze(-1) * self.in_mask
+        fan_in = in_mask.sum(1).clamp(min=1)  # per hidden unit
+        W_in = init(_INIT_IN, (K * N, D), 1.0) * (p.input_scale / fan_in.sqrt()).unsqueeze(-1) * in_mask
+        # The input projection is stored input-major, [B, D, K*N] (W_in is its [B, K*N, D] view):
+        # with only a few inputs, rows of K*N units are what vectorises.
+        self._W_in_t = W_in.mT.contiguous()
+        self._in_mask_t = in_mask.mT.contiguous()
         self._W_loc = init(_INIT_LOC, (K, N, N), p.recurrent_scale / math.sqrt(N))
         self._W_lr = init(_INIT_LR, (K, N, (K - 1) * N), 1.0 / math.sqrt(max((K - 1) * N, 1)))
         self.W_pi = torch.zeros(B, A, K * N + D, **kw)  # readouts see [h, g x]
         self.W_v = torch.zeros(B, 1, K * N + D, **kw)
-        self.E_in, self.E_loc, self.E_lr = (torch.zeros_like(w) for w in (self._W_in, self._W_loc, self._W_lr))
+        self._E_in_t, self.E_loc, self.E_lr = (torch.zeros_like(w) for w in (self._W_in_t, self._W_loc, self._W_lr))
         # The hidden projections capture lazily: learn() leaves its rates pending and the next act()
         # captures and tags in one pass over each weight and trace. Reading W_in, W_loc or W_lr
         # (or calling settle()) applies what is pending, so from outside capture looks immediate.
         self._pending: tuple[torch.Tensor, ...] | None = None
         self.compiled = compile
-        # Compiled: the square projections (the bulk of the bytes) and the activity update with
-        # its noise; the input projection's rows are too short for a compiled loop to beat eager.
-        self._square_capture_and_tag = (
-            Compiled(capture_and_tag_fusible, capture_and_tag) if compile else capture_and_tag
-        )
-        self._activity = Compiled(activity) if compile else activity
+        # Compiled: every projection's capture and tag, the activity update with its noise, and
+        # the inputs' relevance, each one fused loop.
+        self._capture_and_tag = Compiled(capture_and_tag_fusible, capture_and_tag) if compile else capture_and_tag
+        self._forward = Compiled(forward_step) if compile else forward_step
+        self._readout_tags = Compiled(readout_tags) if compile else readout_tags
         if compile:
             self._relevance = Compiled(input_relevance)
         else:  # eagerly, into a scratch buffer: a fresh large temporary each step costs page faults
-            scratch = torch.empty_like(self._W_in)
+            scratch = torch.empty_like(self._W_in_t)
             self._relevance = lambda w, w0: input_relevance(w, w0, out=scratch)
         self.E_pi, self.E_v = torch.zeros_like(self.W_pi), torch.zeros_like(self.W_v)
         # Area k's long-range input: the other areas' units, in order.
@@ -198,7 +269,7 @@ class Circuit:
         self.ne_var = torch.full((B,), 0.25, **kw)
         self.trial_delta = torch.zeros(B, **kw)
         self.refractory = torch.zeros(B, dtype=torch.int64, device=self.device)
-        self.W_in_initial = self._W_in.clone()  # relevance = how far plasticity has moved each input's synapses
+        self._W_in_initial_t = self._W_in_t.clone()  # relevance: how far plasticity moved each input's synapses
         self.relevance = torch.zeros(B, D - 1, **kw)
         self.gain = torch.ones(B, D - 1, **kw)
         self.ach_tonic = self.ach = modulate(torch.ones(B, **kw), self.lesion.ach)
@@ -255,22 +326,28 @@ class Circuit:
 
         ``reset`` (bool ``[B]``) zeroes those agents' activity first (a new trial).
         """
-        p, B, K, N = self.p, self.B, self.K, self.N
+        p, B = self.p, self.B
         self.settle()  # a no-op inside the agent loop, where act() has captured already
         if reset is not None:
             self.h.mul_((~reset).to(self.dtype).view(B, 1, 1))
-        x = x.to(self.dtype)
-        gx = torch.cat([self.gain * x, torch.ones(B, 1, device=self.device, dtype=self.dtype)], dim=1)
         h_prev = self.h
-        h_other = h_prev[:, self.others].reshape(B, K, (K - 1) * N)
-        drive = matvec(self._W_in, gx).view(B, K, N) + matvec(self._W_loc, h_prev)
-        if K > 1:
-            drive = drive + self.coupling.view(B, 1, 1) * matvec(self._W_lr, h_other)
-        gain = (1.0 + p.ne_gain * self.ne).view(B, 1, 1)
-        self.h, z = self._activity(h_prev, drive, gain, self.leak, p.noise, self.key, self.steps)
-        self.readout = torch.cat([self.h.view(B, K * N), gx], dim=1)
-        self.probs = torch.softmax(p.beta * matvec(self.W_pi, self.readout), dim=-1)
-        self.value_prev, self.value = self.value, matvec(self.W_v, self.readout)[:, 0]
+        weights = (self._W_in_t, self._W_loc, self._W_lr, self.W_pi, self.W_v)
+        self.h, z, gx, h_other, gain, self.readout, self.probs, value = self._forward(
+            h_prev,
+            x.to(self.dtype),
+            self.gain,
+            *weights,
+            self.coupling,
+            self.ne,
+            self.leak,
+            self.others,
+            self.key,
+            self.steps,
+            p.noise,
+            p.ne_gain,
+            p.beta,
+        )
+        self.value_prev, self.value = self.value, value
         self._pre = (gx, h_prev, h_other, z, gain)
         return self.probs
 
@@ -283,25 +360,28 @@ class Circuit:
             action = (u > self.probs.cumsum(-1)[:, :-1]).sum(-1)
         self.steps += 1
         gx, h_prev, h_other, z, gain = self._pre
-        # Covariance rule: readout tags see presynaptic activity minus its running mean, so what
-        # every trial shares does not swamp what tells trials apart; the bias input stays.
-        self.readout_mean += self.p.covariance_rate * (self.readout - self.readout_mean)
-        R = self.readout - self.readout_mean
-        R[:, -1] = 1.0
-        self.readout_norm = 1.0 + (R * R).sum(-1)  # readout rates are normalised by |r|^2
         decay = self.keep * self.tag_decay
         choice = torch.nn.functional.one_hot(action, self.A).to(self.dtype) - self.probs
-        tag(self.E_pi, decay, choice, R)
-        tag(self.E_v, decay, torch.ones(B, 1, device=self.device, dtype=self.dtype), R)
-        # Hidden units are tagged by the feedback of the chosen action (AGREL) and of the critic.
-        KN = K * N
-        feedback = (self.W_pi[:, :, :KN] * choice.unsqueeze(-1)).sum(1) + self.p.critic_feedback * self.W_v[:, 0, :KN]
-        post = feedback.view(B, K, N) * self.leak * (1 - z * z) * gain
+        self.readout_norm, post = self._readout_tags(
+            self.readout,
+            self.readout_mean,
+            self.E_pi,
+            self.E_v,
+            self.W_pi,
+            self.W_v,
+            choice,
+            decay,
+            z,
+            gain,
+            self.leak,
+            self.p.covariance_rate,
+            self.p.critic_feedback,
+        )
         rates = self._pending or (torch.zeros_like(decay),) * 3
-        capture_and_tag(self._W_in, self.E_in, rates[0], decay, post.view(B, K * N), gx, self.in_mask)
-        self._square_capture_and_tag(self._W_loc, self.E_loc, rates[1], decay, post, h_prev)
+        self._capture_and_tag(self._W_in_t, self._E_in_t, rates[0], decay, gx, post.view(B, K * N), self._in_mask_t)
+        self._capture_and_tag(self._W_loc, self.E_loc, rates[1], decay, post, h_prev)
         if K > 1:
-            self._square_capture_and_tag(self._W_lr, self.E_lr, rates[2], decay, post, h_other)
+            self._capture_and_tag(self._W_lr, self.E_lr, rates[2], decay, post, h_other)
         if self._pending is not None:
             self._pending = None
             self._attend()
@@ -314,7 +394,7 @@ class Circuit:
         next tag). Reading :attr:`W_in`, :attr:`W_loc` or :attr:`W_lr` settles first."""
         if self._pending is None:
             return
-        weights, traces = (self._W_in, self._W_loc, self._W_lr), (self.E_in, self.E_loc, self.E_lr)
+        weights, traces = (self._W_in_t, self._W_loc, self._W_lr), (self._E_in_t, self.E_loc, self.E_lr)
         for weight, trace, rate in zip(weights, traces, self._pending, strict=True):
             capture(weight, trace, rate)
         self._pending = None
@@ -324,7 +404,17 @@ class Circuit:
     def W_in(self) -> torch.Tensor:
         """Input weights ``[B, K*N, D]`` (the last column is the bias), settled."""
         self.settle()
-        return self._W_in
+        return self._W_in_t.mT
+
+    @property
+    def E_in(self) -> torch.Tensor:
+        """The input projection's tags ``[B, K*N, D]`` (a view of the input-major storage)."""
+        return self._E_in_t.mT
+
+    @property
+    def in_mask(self) -> torch.Tensor:
+        """Which input reaches which hidden unit, ``[K*N, D]`` (bias last)."""
+        return self._in_mask_t.mT
 
     @property
     def W_loc(self) -> torch.Tensor:
@@ -341,7 +431,7 @@ class Circuit:
     def _attend(self) -> None:
         """ACh: an input's relevance is how far dopamine-gated plasticity has moved its synapses
         onto the areas: the inputs learning has used (alone or in conjunction) are attended."""
-        self.relevance = self._relevance(self._W_in, self.W_in_initial)
+        self.relevance = self._relevance(self._W_in_t, self._W_in_initial_t)
         self.gain = attention_gain(self.relevance, self.ach, self.p.ach_attention)
 
     # ------------------------------------------------------------------ learn
