@@ -155,6 +155,24 @@ def test_surprise_raises_ne_and_triggers_a_reset_of_tags_and_labile_weights():
     assert shrunk == pytest.approx(0.5, abs=1e-5)
 
 
+def test_ne_reset_cuts_the_mean_preference_more_than_the_selective_weights():
+    c = make(B=1, lr_actor=0.0, lr_critic=0.0, lr_hidden=0.0, ne_reset=0.9, ne_reset_selective=0.2)
+    c.W_pi.normal_()
+    x = torch.ones(1, 3)
+    yes = torch.ones(1, dtype=torch.bool)
+    c.forward(x)
+    c.act()
+    c.forward(x)
+    mean_in = torch.cat([c.readout_mean[:, :-1], torch.ones(1, 1)], dim=1)
+    before = c.W_pi.clone()
+    c.ne_short.fill_(-100.0)  # an unmistakable change point at this trial end
+    c.learn(torch.zeros(1), torch.zeros(1, dtype=torch.bool), yes)
+    assert c.refractory.item() == c.p.ne_refractory
+    # the selective weights keep 80%, the output at the mean readout only 10%
+    torch.testing.assert_close(c.W_pi[:, :, :-1], 0.8 * before[:, :, :-1])
+    torch.testing.assert_close(c.W_pi @ mean_in.unsqueeze(-1), 0.1 * before @ mean_in.unsqueeze(-1))
+
+
 def test_ne_lesion_scales_the_level_and_nothing_else():
     runs = {}
     for lesion in (None, "ne=0.3"):

@@ -80,7 +80,11 @@ def test_ne_stimulation_above_half_triggers_the_network_reset():
     da = circuit.levels["da"][-1]
     gate = (da.abs() > circuit.p.capture_threshold).float()
     captured = before + (da * 3.0 * gate * circuit.p.lr_actor / norm).view(2, 1, 1) * E
-    torch.testing.assert_close(circuit.W_pi, captured * (1 - circuit.p.ne_reset))
+    p = circuit.p
+    mean_in = torch.cat([circuit.readout_mean[:, :-1], torch.ones(2, 1)], dim=1)
+    expected = captured * (1 - p.ne_reset_selective)
+    expected[:, :, -1] -= (p.ne_reset - p.ne_reset_selective) * (captured @ mean_in.unsqueeze(-1)).squeeze(-1)
+    torch.testing.assert_close(circuit.W_pi, expected)
     assert torch.equal(circuit.refractory, torch.full((2,), circuit.p.ne_refractory))
 
 

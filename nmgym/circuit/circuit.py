@@ -22,7 +22,9 @@ Per agent and step (DESIGN.md section 5):
   short running mean of trials' signed prediction error, below zero, in units of its standard
   error (a change point, not bad luck);
   ``NE = sigmoid(k (s - s0))`` raises the learning rate and gain and, on crossing 0.5, resets the
-  tags and part of the labile readout weights (network reset), then rests for a refractory period.
+  tags and part of the labile readout weights (network reset): most of the readout's
+  state-independent action preference, less of its stimulus-selective weights, so a false alarm
+  in a stable task spares most of what was learned; then it rests for a refractory period.
 * **5-HT patience** (Miyazaki et al. 2014; Schweighofer et al. 2008): the discount horizon, the
   capture threshold and the damping of cross-area coupling.
 
@@ -487,11 +489,19 @@ class Circuit:
             rate * (p.lr_hidden / max((self.K - 1) * self.N, 1)),
         )
 
-        # NE network reset: on crossing 0.5, wipe the tags and part of the labile readout.
-        trigger = (self.ne > 0.5) & (self.refractory == 0) & (p.ne_reset > 0) & ended
-        shrink = (1.0 - p.ne_reset * trigger.to(self.dtype)).view(-1, 1, 1)
-        self.W_pi.mul_(shrink)
-        self.W_v.mul_(shrink)
+        # NE network reset: on crossing 0.5, wipe the tags and part of the labile readout. The
+        # readout's state-independent preference (its output at the mean readout) loses the
+        # fraction ne_reset; its stimulus-selective part only ne_reset_selective, so a false alarm
+        # in a stable task costs the learned stimulus-response mapping less.
+        trigger = (self.ne > 0.5) & (self.refractory == 0) & ((p.ne_reset > 0) | (p.ne_reset_selective > 0)) & ended
+        fired = trigger.to(self.dtype)
+        mean_in = torch.cat([self.readout_mean[:, :-1], torch.ones_like(self.readout_mean[:, -1:])], dim=1)
+        cut = ((p.ne_reset - p.ne_reset_selective) * fired).view(-1, 1)
+        shrink = (1.0 - p.ne_reset_selective * fired).view(-1, 1, 1)
+        for W in (self.W_pi, self.W_v):
+            preference = matvec(W, mean_in)  # [B, rows]: the output at the mean readout
+            W.mul_(shrink)
+            W[:, :, -1] -= cut * preference  # the bias column carries the state-independent part
         self.ne_short = torch.where(trigger, 0.0, self.ne_short)
         self.refractory = torch.where(trigger, p.ne_refractory, (self.refractory - weight.long()).clamp(min=0))
         wipe = trigger if boundary is None else trigger | boundary

@@ -45,7 +45,8 @@ class CircuitParams(Replaceable):
     ne_threshold: float = 2.0  # surprise (in standard errors) at which NE = 0.5
     ne_lr_boost: float = 2.0
     ne_gain: float = 0.5
-    ne_reset: float = 0.9  # fraction of labile (readout) weights reset at a change point
+    ne_reset: float = 0.9  # fraction of the readout's state-independent action preference reset at a change point
+    ne_reset_selective: float = 0.5  # fraction of its stimulus-selective weights reset (ne_reset: reset all alike)
     ne_refractory: int = 10  # trials
     # acetylcholine: attention
     ach_attention: float = 0.3
@@ -69,5 +70,6 @@ class CircuitParams(Replaceable):
         for name in ("ne_slope", "ne_threshold", "ne_lr_boost", "ne_gain", "ach_attention", "ach_coupling"):
             check_float(self, name, low=0.0)
         check_float(self, "ne_reset", low=0.0, high=1.0)
+        check_float(self, "ne_reset_selective", low=0.0, high=1.0)
         check_int(self, "ne_refractory", low=0)
         check_float(self, "covariance_rate", low=0.0, high=1.0)
