@@ -24,7 +24,8 @@ class PlasticAgent(Agent):
             ``("trial",)`` to hide ReversalBandit's previous action and reward.
         device, seed: where the circuit runs and its counter-based seed.
         record: keep the per-step modulator levels (``agent.circuit.levels``).
-        compile: fuse the circuit's hidden plasticity with ``torch.compile`` (see :class:`Circuit`).
+        compile: run the circuit's step through ``torch.compile`` (see :class:`Circuit`).
+        trace_dtype: storage of the eligibility traces (``torch.bfloat16`` halves their bytes).
         efference: also feed the circuit a copy of its previous action within the trial (a motor
             corollary discharge), so activity after a choice says which choice was made.
 
@@ -44,6 +45,7 @@ class PlasticAgent(Agent):
         record: bool = False,
         efference: bool = False,
         compile: bool = False,
+        trace_dtype: torch.dtype | None = None,
     ):
         super().__init__(env, device=device, seed=seed)
         params = params or CircuitParams()
@@ -66,6 +68,7 @@ class PlasticAgent(Agent):
             agent_offset=offset,
             record=record,
             compile=compile,
+            trace_dtype=trace_dtype,
         )
 
     def _input(self, obs: torch.Tensor) -> torch.Tensor:

@@ -38,6 +38,7 @@ def _train(args: argparse.Namespace) -> int:
         params=parse_assignments(args.param, "param"),
         circuit=parse_assignments(args.circuit, "circuit"),
         out=args.out,
+        compile=args.compile,
     )
     final = summary["final"]
     print(
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--param", action="append", metavar="NAME=VALUE", help="task parameter (repeatable)")
     train.add_argument("--circuit", action="append", metavar="NAME=VALUE", help="circuit parameter (repeatable)")
     train.add_argument("--out", required=True, help="folder for summary.json, curve.csv and curve.png")
+    train.add_argument("--compile", action="store_true", help="torch.compile the task and circuit (large batches)")
     train.set_defaults(run=_train)
     study = commands.add_parser("study", help="intact vs lesioned circuits on the same seeds: stats, figures, report")
     study.add_argument("task", help="task name, e.g. ReversalBandit (see `nmgym tasks`)")

@@ -26,7 +26,9 @@ def test_the_floor_counts_every_plastic_weight_of_the_default_circuit():
     circuit = PlasticAgent(make_task("ReversalBandit", 3)).circuit
     # 2 areas x 32 units; inputs: 4 observation channels + bias; 2 actions; readouts see [h, g x]
     weights = 64 * 5 + 2 * 32 * 32 + 2 * 32 * 32 + 2 * (64 + 5) + (64 + 5)
-    assert plastic_bytes(circuit) == 3 * weights * 4
+    assert plastic_bytes(circuit) == (3 * weights * 4, 3 * weights * 4)
+    bf16 = PlasticAgent(make_task("ReversalBandit", 3), trace_dtype=torch.bfloat16).circuit
+    assert plastic_bytes(bf16) == (3 * weights * 4, 3 * weights * 2)
 
 
 def test_a_run_writes_its_table_and_json(tmp_path):
@@ -49,7 +51,7 @@ def test_unknown_sections_and_devices_are_refused():
 def test_memory_per_agent_is_measured_near_the_weights_and_traces(monkeypatch):
     monkeypatch.setattr(memory, "BATCHES", (512, 4096))
     per_agent, _ = memory.per_agent(torch.device("cpu"), steps=5)
-    floor = 2 * plastic_bytes(PlasticAgent(make_task("ReversalBandit", 1)).circuit)
+    floor = sum(plastic_bytes(PlasticAgent(make_task("ReversalBandit", 1)).circuit))
     assert 0.8 * floor < per_agent < 3 * floor
 
 

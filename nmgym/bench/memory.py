@@ -16,26 +16,35 @@ import torch
 BATCHES = (2048, 16384)
 
 
-def per_agent(device: torch.device, compiled: bool = False, steps: int = 20) -> tuple[float, float]:
+def per_agent(
+    device: torch.device, compiled: bool = False, trace_dtype: torch.dtype = torch.float32, steps: int = 20
+) -> tuple[float, float]:
     """(bytes per agent, fixed bytes) from the peak memory at two batch sizes."""
-    peaks = [_peak_in_child(batch, device, compiled, steps) for batch in BATCHES]
+    peaks = [_peak_in_child(batch, device, compiled, trace_dtype, steps) for batch in BATCHES]
     slope = (peaks[1] - peaks[0]) / (BATCHES[1] - BATCHES[0])
     return slope, peaks[0] - slope * BATCHES[0]
 
 
-def _peak_in_child(batch: int, device: torch.device, compiled: bool, steps: int) -> float:
-    code = f"from nmgym.bench.memory import peak; peak({batch}, {str(device)!r}, {compiled}, {steps})"
+def _peak_in_child(batch: int, device: torch.device, compiled: bool, trace_dtype: torch.dtype, steps: int) -> float:
+    dtype = str(trace_dtype).removeprefix("torch.")
+    code = f"from nmgym.bench.memory import peak; peak({batch}, {str(device)!r}, {compiled}, {dtype!r}, {steps})"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(json.loads(done.stdout.strip().splitlines()[-1])["peak_bytes"])
 
 
-def peak(batch: int, device: str, compiled: bool, steps: int) -> None:
+def peak(batch: int, device: str, compiled: bool, trace_dtype: str, steps: int) -> None:
     """Run the default circuit on ReversalBandit for ``steps`` steps; print the peak memory."""
     from agents.plastic import PlasticAgent
     from nmgym.tasks import TASKS
 
     dev = torch.device(device)
-    agent = PlasticAgent(TASKS["ReversalBandit"](batch, seed=0, device=dev), seed=0, device=dev, compile=compiled)
+    agent = PlasticAgent(
+        TASKS["ReversalBandit"](batch, seed=0, device=dev),
+        seed=0,
+        device=dev,
+        compile=compiled,
+        trace_dtype=getattr(torch, trace_dtype),
+    )
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
     agent.begin(agent.world.reset(seed=0))

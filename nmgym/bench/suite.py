@@ -84,11 +84,13 @@ def cartpole_sync64(seconds: float) -> float:
 
 
 # ------------------------------------------------------------------------------- plastic update
-def plastic_update(batch: int, units: int, device: torch.device, seconds: float, compiled: bool) -> float:
+def plastic_update(
+    batch: int, units: int, device: torch.device, seconds: float, compiled: bool, trace_dtype: torch.dtype
+) -> float:
     """Seconds per step of one ``units x units`` projection per agent: ``y = tanh(W x)``, then the
     last step's capture and this step's tag in one pass (as the circuit's square projections)."""
     W = torch.randn(batch, units, units, device=device) * 0.1
-    E = torch.zeros_like(W)
+    E = torch.zeros_like(W, dtype=trace_dtype)
     x = torch.rand(batch, units, device=device)
     decay = torch.full((batch,), 0.9, device=device)
     rate = torch.full((batch,), 1e-3, device=device)
@@ -102,27 +104,43 @@ def plastic_update(batch: int, units: int, device: torch.device, seconds: float,
 
 
 # ----------------------------------------------------------------------------------- agent loop
-def plastic_bytes(circuit) -> int:
-    """Bytes of every plastic weight of a circuit (its traces have the same)."""
-    return sum(
-        w.numel() * w.element_size() for w in (circuit.W_in, circuit.W_loc, circuit.W_lr, circuit.W_pi, circuit.W_v)
-    )
+def plastic_bytes(circuit) -> tuple[int, int]:
+    """Bytes of every plastic weight of a circuit, and of their traces."""
+    c = circuit
+    weights = (c.W_in, c.W_loc, c.W_lr, c.W_pi, c.W_v)
+    traces = (c.E_in, c.E_loc, c.E_lr, c.E_pi, c.E_v)
+    return tuple(sum(t.numel() * t.element_size() for t in group) for group in (weights, traces))
 
 
-def agent_loop(batch: int, device: torch.device, seconds: float, compiled: bool) -> tuple[float, int]:
-    """(seconds per step, plastic bytes per agent) of the intact default circuit learning
+def floor_bytes(weight_bytes: int, trace_bytes: int) -> int:
+    """Ideal bytes of one plastic step: read W (mat-vec); read W and E; write W and E."""
+    return 3 * weight_bytes + 2 * trace_bytes
+
+
+# name -> (compiled, trace dtype)
+VARIANTS: dict[str, tuple[bool, torch.dtype]] = {
+    "eager": (False, torch.float32),
+    "compiled": (True, torch.float32),
+    "compiled, bf16 traces": (True, torch.bfloat16),
+}
+
+
+def agent_loop(
+    batch: int, device: torch.device, seconds: float, compiled: bool, trace_dtype: torch.dtype
+) -> tuple[float, int]:
+    """(seconds per step, floor bytes per agent-step) of the intact default circuit learning
     ReversalBandit: task step, circuit forward, act (tags), learn (modulators, capture)."""
     from agents.plastic import PlasticAgent
 
     task = TASKS["ReversalBandit"](batch, seed=0, device=device, compile=compiled)
-    agent = PlasticAgent(task, seed=0, device=device, compile=compiled)
+    agent = PlasticAgent(task, seed=0, device=device, compile=compiled, trace_dtype=trace_dtype)
     agent.begin(agent.world.reset(seed=0))
 
     def step() -> None:
         obs, reward, terminated, boundary, _ = agent.world.step(agent.act())
         agent.observe(obs, reward, terminated, boundary)
 
-    return seconds_per_call(step, device, seconds, warmup=5), plastic_bytes(agent.circuit) // batch
+    return seconds_per_call(step, device, seconds, warmup=5), floor_bytes(*plastic_bytes(agent.circuit)) // batch
 
 
 # ------------------------------------------------------------------------------------- the run
@@ -223,11 +241,10 @@ def _agent_loop(dev: torch.device, seconds: float, quick: bool, triad: float, lo
     log("agent loop (task + default circuit + learning) ...")
     rows: list[Row] = []
     for batch in (4096,) if quick else (1024, 4096):
-        for compiled in (False, True):
-            per_step, weight_bytes = agent_loop(batch, dev, seconds, compiled)
-            floor = 5 * weight_bytes  # read W (mat-vec); read W, E; write W, E
-            kind = "compiled" if compiled else "eager"
+        for kind, (compiled, trace_dtype) in VARIANTS.items():
+            per_step, floor = agent_loop(batch, dev, seconds, compiled, trace_dtype)
             name = f"B={batch} {kind}"
+            ceiling = triad / floor
             rows.append(
                 Row(
                     "agent loop",
@@ -235,22 +252,14 @@ def _agent_loop(dev: torch.device, seconds: float, quick: bool, triad: float, lo
                     batch / per_step,
                     "agent-steps/s",
                     "ceiling: triad / floor",
-                    triad / floor,
+                    ceiling,
                 )
             )
             goal = 0.7 if batch == 4096 else None
-            rows.append(
-                Row(
-                    "agent loop",
-                    f"{name}: bandwidth (ideal bytes)",
-                    floor * batch / per_step,
-                    "B/s",
-                    "triad",
-                    triad,
-                    goal,
-                )
-            )
-    rows.append(Row("agent loop", "floor: ideal bytes per agent-step", floor, "B"))
+            bandwidth = floor * batch / per_step
+            rows.append(Row("agent loop", f"{name}: bandwidth (ideal bytes)", bandwidth, "B/s", "triad", triad, goal))
+            if batch == 4096:
+                rows.append(Row("agent loop", f"floor, {kind}: ideal bytes per agent-step", floor, "B"))
     return rows
 
 
@@ -258,24 +267,14 @@ def _memory(dev: torch.device, log) -> list[Row]:
     log("memory per agent (fresh processes at two batch sizes) ...")
     from agents.plastic import PlasticAgent
 
-    weights_and_traces = 2 * plastic_bytes(PlasticAgent(TASKS["ReversalBandit"](1)).circuit)
     rows: list[Row] = []
-    for compiled in (False, True):
-        per_agent, fixed = memory.per_agent(dev, compiled)
-        kind = "compiled" if compiled else "eager"
-        rows.append(
-            Row(
-                "memory",
-                f"bytes per agent, {kind}",
-                per_agent,
-                "B",
-                "floor: weights + traces",
-                weights_and_traces,
-                1.25,
-                at_most=True,
-            )
-        )
-        rows.append(Row("memory", f"largest batch in 16 GB, {kind}", math.floor((GiB16 - fixed) / per_agent), "agents"))
+    for kind, (compiled, trace_dtype) in VARIANTS.items():
+        floor = sum(plastic_bytes(PlasticAgent(TASKS["ReversalBandit"](1), trace_dtype=trace_dtype).circuit))
+        per_agent, fixed = memory.per_agent(dev, compiled, trace_dtype)
+        name = f"bytes per agent, {kind}"
+        rows.append(Row("memory", name, per_agent, "B", "floor: weights + traces", floor, 1.25, at_most=True))
+        largest = math.floor((GiB16 - fixed) / per_agent)
+        rows.append(Row("memory", f"largest batch in 16 GB, {kind}", largest, "agents"))
     return rows
 
 
@@ -284,25 +283,20 @@ def _plastic_update(dev: torch.device, seconds: float, quick: bool, triad: float
     rows: list[Row] = []
     sizes = ((4096, 64),) if quick else ((4096, 64), (1024, 128), (256, 256))
     for batch, units in sizes:
-        for compiled in (False, True):
-            per_step = plastic_update(batch, units, dev, seconds, compiled)
-            ideal = 5 * batch * units * units * 4
-            kind = "compiled" if compiled else "eager"
-            rows.append(
-                Row("plastic update", f"B={batch} {units}x{units} {kind}", ideal / per_step, "B/s", "triad", triad, 0.8)
-            )
-    for batch in (1, 2048):  # BindsNET's example: one 100 x 100 plastic projection with its trace
-        per_step = plastic_update(batch, 100, dev, seconds, compiled=batch > 1)
+        for kind, (compiled, trace_dtype) in VARIANTS.items():
+            per_step = plastic_update(batch, units, dev, seconds, compiled, trace_dtype)
+            trace_bytes = torch.empty(0, dtype=trace_dtype).element_size()
+            ideal = batch * units * units * floor_bytes(4, trace_bytes)
+            name = f"B={batch} {units}x{units} {kind}"
+            rows.append(Row("plastic update", name, ideal / per_step, "B/s", "triad", triad, 0.8))
+    # BindsNET's example: one 100 x 100 plastic projection with its trace, independent per agent
+    for batch, kind in ((1, "eager"), (2048, "compiled"), (2048, "compiled, bf16 traces")):
+        per_step = plastic_update(batch, 100, dev, seconds, *VARIANTS[kind])
+        name = f"100x100, B={batch} {kind}"
+        goal = 20 if batch > 1 else None
+        reference = "BindsNET 100->100 MSTDPET, batch 1 (reference)"
         rows.append(
-            Row(
-                "plastic update",
-                f"100x100, B={batch} independent agents",
-                batch / per_step,
-                "agent-steps/s",
-                "BindsNET 100->100 MSTDPET, batch 1 (reference)",
-                BINDSNET_STEPS_PER_S,
-                20 if batch > 1 else None,
-            )
+            Row("plastic update", name, batch / per_step, "agent-steps/s", reference, BINDSNET_STEPS_PER_S, goal)
         )
     return rows
 
@@ -341,7 +335,7 @@ def format_table(result: dict) -> str:
     lines = [
         f"nmgym bench on {m['cpu']}{', ' + m['gpu'] if 'gpu' in m else ''}; device {m['device']}, torch {m['torch']}, "
         f"{m['threads']} threads{' (quick)' if result['quick'] else ''}",
-        f"{'section':<15}{'measurement':<46}{'value':>20}  {'baseline (same run)':<46}{'ratio':>9}  goal",
+        f"{'section':<15}{'measurement':<58}{'value':>20}  {'baseline (same run)':<46}{'ratio':>9}  goal",
     ]
     for r in result["rows"]:
         base = r["baseline"]
@@ -353,7 +347,7 @@ def format_table(result: dict) -> str:
         if r["goal"] is not None:
             goal = ("<= " if r["at_most"] else ">= ") + (f"{r['goal']:.0%}" if percent else f"{r['goal']:g}x")
             goal += {True: "  holds", False: "  MISSED", None: ""}[r["holds"]]
-        lines.append(f"{r['section']:<15}{r['name']:<46}{_si(r['value'], r['unit']):>20}  {base:<46}{ratio:>9}  {goal}")
+        lines.append(f"{r['section']:<15}{r['name']:<58}{_si(r['value'], r['unit']):>20}  {base:<46}{ratio:>9}  {goal}")
     return "\n".join(lines)
 
 

@@ -170,9 +170,11 @@ class Circuit:
         device, dtype: where the tensors live (float32 by default).
         seed, agent_offset: counter-based randomness per agent, as in the tasks.
         record: keep the per-step modulator levels in :attr:`levels` (for plots).
-        compile: run the hidden projections' plasticity through ``torch.compile`` (one fused pass
-            over each weight and trace; falls back to eager kernels where compiling fails).
-            Results agree with the eager kernels to float rounding, not bitwise.
+        compile: run the step through ``torch.compile`` (one fused pass over each weight and
+            trace; falls back to eager kernels where compiling fails). Results agree with the
+            eager kernels to float rounding, not bitwise.
+        trace_dtype: storage of the eligibility traces (default: ``dtype``). ``torch.bfloat16``
+            halves their bytes (the update is computed in ``dtype`` and rounded when stored).
 
     Use: ``probs = forward(x)``; ``a = act()``; step the world; ``forward(x_next, reset=boundary)``;
     ``learn(reward, terminated, boundary)``. ``stimulate(levels)`` adds external stimulation to
@@ -194,6 +196,7 @@ class Circuit:
         agent_offset: int = 0,
         record: bool = False,
         compile: bool = False,
+        trace_dtype: torch.dtype | None = None,
     ) -> None:
         for name, value, low in (("num_agents", num_agents, 1), ("n_inputs", n_inputs, 1), ("n_actions", n_actions, 2)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -237,7 +240,10 @@ class Circuit:
         self._W_lr = init(_INIT_LR, (K, N, (K - 1) * N), 1.0 / math.sqrt(max((K - 1) * N, 1)))
         self.W_pi = torch.zeros(B, A, K * N + D, **kw)  # readouts see [h, g x]
         self.W_v = torch.zeros(B, 1, K * N + D, **kw)
-        self._E_in_t, self.E_loc, self.E_lr = (torch.zeros_like(w) for w in (self._W_in_t, self._W_loc, self._W_lr))
+        trace_dtype = trace_dtype or dtype
+        self._E_in_t, self.E_loc, self.E_lr = (
+            torch.zeros_like(w, dtype=trace_dtype) for w in (self._W_in_t, self._W_loc, self._W_lr)
+        )
         # The hidden projections capture lazily: learn() leaves its rates pending and the next act()
         # captures and tags in one pass over each weight and trace. Reading W_in, W_loc or W_lr
         # (or calling settle()) applies what is pending, so from outside capture looks immediate.
@@ -253,7 +259,7 @@ class Circuit:
         else:  # eagerly, into a scratch buffer: a fresh large temporary each step costs page faults
             scratch = torch.empty_like(self._W_in_t)
             self._relevance = lambda w, w0: input_relevance(w, w0, out=scratch)
-        self.E_pi, self.E_v = torch.zeros_like(self.W_pi), torch.zeros_like(self.W_v)
+        self.E_pi, self.E_v = (torch.zeros_like(w, dtype=trace_dtype) for w in (self.W_pi, self.W_v))
         # Area k's long-range input: the other areas' units, in order.
         self.others = torch.tensor([[j for j in range(K) if j != k] for k in range(K)], device=self.device).long()
         self.leak = torch.logspace(math.log10(p.leak_min), math.log10(p.leak_max), N, **kw).expand(K, N)
