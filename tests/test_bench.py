@@ -33,8 +33,9 @@ def test_the_floor_counts_every_plastic_weight_of_the_default_circuit():
 
 def test_a_run_writes_its_table_and_json(tmp_path):
     result = run(sections=(), quick=True, seconds=0.05, log=lambda *_: None)
-    (triad,) = result["rows"]
-    assert triad["section"] == "bandwidth" and triad["value"] > 0
+    triad, in_place = result["rows"]
+    assert triad["section"] == in_place["section"] == "bandwidth" and triad["value"] > 0
+    assert in_place["ratio"] == in_place["value"] / triad["value"]
     path = write(result, tmp_path)
     assert json.loads(path.read_text())["machine"]["torch"] == torch.__version__
     assert "triad" in (tmp_path / "bench.txt").read_text() and "GB/s" in format_table(result)

@@ -171,7 +171,10 @@ def run(
     log("memory bandwidth (triad) ...")
     elements = 2**28 if dev.type == "cuda" else (2**24 if quick else 2**25)
     triad = triad_bandwidth(dev, elements, seconds)
-    rows.append(Row("bandwidth", f"triad, 3 x {elements * 4 / 2**20:.0f} MiB float32", triad, "B/s"))
+    size = f"{elements * 4 / 2**20:.0f} MiB float32 arrays"
+    rows.append(Row("bandwidth", f"triad a = b + s*c, {size}", triad, "B/s"))
+    in_place = triad_bandwidth(dev, elements, seconds, in_place=True)
+    rows.append(Row("bandwidth", f"in place a += s*b, {size} (no write-allocate)", in_place, "B/s", "triad", triad))
     if "tasks" in sections:
         rows += _tasks(dev, seconds, with_peers, venvs, log)
     if "plastic update" in sections:
