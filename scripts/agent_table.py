@@ -40,12 +40,18 @@ def oracle(name: str, params: dict, trials: int, agents: int, seed: int) -> dict
     return recorder.data
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse_arguments(description: str) -> argparse.Namespace:
+    """``--agents``, ``--seed`` and ``--tasks`` (the protocols to run), shared by the scripts that
+    run these protocols."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--agents", type=int, default=64)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tasks", default=",".join(PROTOCOLS))
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_arguments(__doc__.splitlines()[0])
     print(f"{'task':<20}{'trials':>7}  " + "  ".join(f"{k:>15}" for k in ("random", "td", "plastic", "oracle")))
     for name in args.tasks.split(","):
         params, trials, options = PROTOCOLS[name]

@@ -11,11 +11,9 @@ precisions. bf16 is adopted only where every difference is within noise.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import torch
-from agent_table import PROTOCOLS
+from agent_table import PROTOCOLS, parse_arguments
 
 from agents import PlasticAgent
 from nmgym.study.metrics import reversal_bandit
@@ -32,11 +30,7 @@ def final_correct(name: str, agents: int, seed: int, trace_dtype: torch.dtype, l
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--tasks", default=",".join(PROTOCOLS))
-    args = parser.parse_args()
+    args = parse_arguments(__doc__.splitlines()[0])
     print(f"{'task':<20}{'fp32':>8}{'bf16':>8}{'bf16 - fp32':>14}{'SE':>8}")
     for name in args.tasks.split(","):
         scores = {}
