@@ -12,10 +12,9 @@ RECOMPILE_LIMIT = 64
 
 
 class Compiled:
-    """``torch.compile(fusible)``, falling back to ``eager`` (default: ``fusible`` itself; with one
-    warning) where compiling fails,
-    e.g. on a machine without a C++ compiler. Both compute the same thing; errors in the
-    arguments surface from the eager function."""
+    """``torch.compile(fusible)``, falling back to ``eager`` (default: ``fusible`` itself) with one
+    warning where compiling fails, e.g. on a machine without a C++ compiler. Both compute the
+    same thing, so an error in the arguments surfaces from the eager function."""
 
     def __init__(self, fusible: Callable[..., Any], eager: Callable[..., Any] | None = None) -> None:
         # One compiled graph per task class, shape and parameter set: more than dynamo's default

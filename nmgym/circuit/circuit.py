@@ -249,8 +249,8 @@ class Circuit:
         # (or calling settle()) applies what is pending, so from outside capture looks immediate.
         self._pending: tuple[torch.Tensor, ...] | None = None
         self.compiled = compile
-        # Compiled: every projection's capture and tag, the activity update with its noise, and
-        # the inputs' relevance, each one fused loop.
+        # Compiled: the forward step, the readout tags, each projection's capture and tag, and the
+        # inputs' relevance become a few fused loops; eager, the same functions run op by op.
         self._capture_and_tag = Compiled(capture_and_tag_fusible, capture_and_tag) if compile else capture_and_tag
         self._forward = Compiled(forward_step) if compile else forward_step
         self._readout_tags = Compiled(readout_tags) if compile else readout_tags
