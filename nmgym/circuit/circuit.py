@@ -141,6 +141,36 @@ def readout_tags(
     return 1.0 + (R * R).sum(-1), post
 
 
+def capture_readouts(
+    W_pi: torch.Tensor,
+    W_v: torch.Tensor,
+    E_pi: torch.Tensor,
+    E_v: torch.Tensor,
+    rate: torch.Tensor,
+    readout_norm: torch.Tensor,
+    readout_mean: torch.Tensor,
+    reset: torch.Tensor,
+    lr_actor: float,
+    lr_critic: float,
+    ne_reset: float,
+    ne_reset_selective: float,
+) -> None:
+    """Capture the readouts' tags at ``rate / readout_norm`` (per agent), then the NE network
+    reset where ``reset`` is 1: the readout's state-independent preference (its output at the mean
+    readout) loses the fraction ``ne_reset``, its stimulus-selective part only
+    ``ne_reset_selective``, so a false alarm in a stable task costs the learned stimulus-response
+    mapping less. In place on ``W_pi`` and ``W_v``."""
+    capture(W_pi, E_pi, rate * (lr_actor / readout_norm))
+    capture(W_v, E_v, rate * (lr_critic / readout_norm))
+    mean_in = torch.cat([readout_mean[:, :-1], torch.ones_like(readout_mean[:, -1:])], dim=1)
+    cut = ((ne_reset - ne_reset_selective) * reset).view(-1, 1)
+    shrink = (1.0 - ne_reset_selective * reset).view(-1, 1, 1)
+    for W in (W_pi, W_v):
+        preference = matvec(W, mean_in)  # [B, rows]: the output at the mean readout
+        W.mul_(shrink)
+        W[:, :, -1] -= cut * preference  # the bias column carries the state-independent part
+
+
 def input_relevance(
     W_in_t: torch.Tensor, W_in_initial_t: torch.Tensor, out: torch.Tensor | None = None
 ) -> torch.Tensor:
@@ -254,6 +284,7 @@ class Circuit:
         self._capture_and_tag = Compiled(capture_and_tag_fusible, capture_and_tag) if compile else capture_and_tag
         self._forward = Compiled(forward_step) if compile else forward_step
         self._readout_tags = Compiled(readout_tags) if compile else readout_tags
+        self._capture_readouts = Compiled(capture_readouts) if compile else capture_readouts
         if compile:
             self._relevance = Compiled(input_relevance)
         else:  # eagerly, into a scratch buffer: a fresh large temporary each step costs page faults
@@ -486,8 +517,6 @@ class Circuit:
         # Capture: rate per agent = eta * DA * NE boost, gated by the 5-HT threshold.
         gate = (da.abs() > p.capture_threshold * self.sht).to(self.dtype)
         rate = da * (1.0 + p.ne_lr_boost * self.ne) * gate
-        capture(self.W_pi, self.E_pi, rate * (p.lr_actor / self.readout_norm))
-        capture(self.W_v, self.E_v, rate * (p.lr_critic / self.readout_norm))
         self.settle()  # a second learn() without act() in between
         self._pending = (
             rate * (p.lr_hidden / self.D),
@@ -495,19 +524,22 @@ class Circuit:
             rate * (p.lr_hidden / max((self.K - 1) * self.N, 1)),
         )
 
-        # NE network reset: on crossing 0.5, wipe the tags and part of the labile readout. The
-        # readout's state-independent preference (its output at the mean readout) loses the
-        # fraction ne_reset; its stimulus-selective part only ne_reset_selective, so a false alarm
-        # in a stable task costs the learned stimulus-response mapping less.
+        # NE network reset: on crossing 0.5, wipe the tags and part of the labile readout.
         trigger = (self.ne > 0.5) & (self.refractory == 0) & ((p.ne_reset > 0) | (p.ne_reset_selective > 0)) & ended
-        fired = trigger.to(self.dtype)
-        mean_in = torch.cat([self.readout_mean[:, :-1], torch.ones_like(self.readout_mean[:, -1:])], dim=1)
-        cut = ((p.ne_reset - p.ne_reset_selective) * fired).view(-1, 1)
-        shrink = (1.0 - p.ne_reset_selective * fired).view(-1, 1, 1)
-        for W in (self.W_pi, self.W_v):
-            preference = matvec(W, mean_in)  # [B, rows]: the output at the mean readout
-            W.mul_(shrink)
-            W[:, :, -1] -= cut * preference  # the bias column carries the state-independent part
+        self._capture_readouts(
+            self.W_pi,
+            self.W_v,
+            self.E_pi,
+            self.E_v,
+            rate,
+            self.readout_norm,
+            self.readout_mean,
+            trigger.to(self.dtype),
+            p.lr_actor,
+            p.lr_critic,
+            p.ne_reset,
+            p.ne_reset_selective,
+        )
         self.ne_short = torch.where(trigger, 0.0, self.ne_short)
         self.refractory = torch.where(trigger, p.ne_refractory, (self.refractory - weight.long()).clamp(min=0))
         wipe = trigger if boundary is None else trigger | boundary
