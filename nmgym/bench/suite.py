@@ -8,8 +8,9 @@ Sections (each row: a value, the baseline it is compared with, their ratio, and 
   gymnax's ``BernoulliBandit-misc`` driven step by step. Peers run in their own virtual
   environments (:mod:`nmgym.bench.peers`); Gymnasium's CartPole ``SyncVectorEnv(64)`` runs here.
 * **bandwidth**: a STREAM-style triad on arrays far larger than the caches: the memory limit
-  (measured again just before each bandwidth-bound row, which is compared with that figure), and
-  an in-place triad, the fairer ceiling for in-place updates (no write-allocate reads).
+  (each bandwidth-bound row is timed in windows alternating with the triad's, and compared with
+  the triad's median over those windows), and an in-place triad, the fairer ceiling for in-place
+  updates (no write-allocate reads).
 * **plastic update**: one projection's step (mat-vec, capture, tag) at main-memory sizes, eager
   and compiled, counting the ideal bytes (read W for the mat-vec; read W and E, write W and E).
 * **agent loop**: task + default circuit + learning at several B, against the floor: the ideal
@@ -33,7 +34,8 @@ from pathlib import Path
 import torch
 
 from nmgym.bench import memory, peers
-from nmgym.bench.timing import seconds_per_call, triad_bandwidth
+from nmgym.bench.timing import paired, seconds_per_call, triad_bandwidth
+from nmgym.bench.timing import triad as triad_kernel
 from nmgym.circuit.plasticity import capture_and_tag, capture_and_tag_fusible, matvec
 from nmgym.compiled import Compiled
 from nmgym.tasks import TASKS
@@ -86,11 +88,9 @@ def cartpole_sync64(seconds: float) -> float:
 
 
 # ------------------------------------------------------------------------------- plastic update
-def plastic_update(
-    batch: int, units: int, device: torch.device, seconds: float, compiled: bool, trace_dtype: torch.dtype
-) -> float:
-    """Seconds per step of one ``units x units`` projection per agent: ``y = tanh(W x)``, then the
-    last step's capture and this step's tag in one pass (as the circuit's square projections)."""
+def plastic_update(batch: int, units: int, device: torch.device, compiled: bool, trace_dtype: torch.dtype):
+    """One step of one ``units x units`` projection per agent (a callable, warmed up): ``y = tanh(W x)``,
+    then the last step's capture and this step's tag in one pass (as the circuit's square projections)."""
     W = torch.randn(batch, units, units, device=device) * 0.1
     E = torch.zeros_like(W, dtype=trace_dtype)
     x = torch.rand(batch, units, device=device)
@@ -102,7 +102,9 @@ def plastic_update(
         y = torch.tanh(matvec(W, x))
         kernel(W, E, rate, decay, y, x)
 
-    return seconds_per_call(step, device, seconds)
+    for _ in range(3):
+        step()
+    return step
 
 
 # ----------------------------------------------------------------------------------- agent loop
@@ -127,10 +129,8 @@ VARIANTS: dict[str, tuple[bool, torch.dtype]] = {
 }
 
 
-def agent_loop(
-    batch: int, device: torch.device, seconds: float, compiled: bool, trace_dtype: torch.dtype
-) -> tuple[float, int]:
-    """(seconds per step, floor bytes per agent-step) of the intact default circuit learning
+def agent_loop(batch: int, device: torch.device, compiled: bool, trace_dtype: torch.dtype):
+    """(one step, warmed up; floor bytes per agent-step) of the intact default circuit learning
     ReversalBandit: task step, circuit forward, act (tags), learn (modulators, capture)."""
     from agents.plastic import PlasticAgent
 
@@ -142,7 +142,9 @@ def agent_loop(
         obs, reward, terminated, boundary, _ = agent.world.step(agent.act())
         agent.observe(obs, reward, terminated, boundary)
 
-    return seconds_per_call(step, device, seconds, warmup=5), floor_bytes(*plastic_bytes(agent.circuit)) // batch
+    for _ in range(5):
+        step()
+    return step, floor_bytes(*plastic_bytes(agent.circuit)) // batch
 
 
 # ------------------------------------------------------------------------------------- the run
@@ -178,17 +180,14 @@ def run(
     in_place = triad_bandwidth(dev, elements, seconds, in_place=True)
     rows.append(Row("bandwidth", f"in place a += s*b, {size} (no write-allocate)", in_place, "B/s", "triad", triad))
 
-    def triad_now() -> float:
-        """The triad again, just before a bandwidth-bound measurement: a shared machine's memory
-        bandwidth drifts by tens of percent over minutes, so each ratio compares like with like."""
-        return triad_bandwidth(dev, elements, min(seconds, 0.5))
+    baseline = triad_kernel(dev, elements)  # timed again beside each bandwidth-bound row
 
     if "tasks" in sections:
         rows += _tasks(dev, seconds, with_peers, venvs, log)
     if "plastic update" in sections:
-        rows += _plastic_update(dev, seconds, quick, triad_now, log)
+        rows += _plastic_update(dev, seconds, quick, baseline, log)
     if "agent loop" in sections:
-        rows += _agent_loop(dev, seconds, quick, triad_now, log)
+        rows += _agent_loop(dev, seconds, quick, baseline, log)
     if "memory" in sections:
         rows += _memory(dev, log)
     return {
@@ -248,13 +247,13 @@ def _tasks(dev: torch.device, seconds: float, with_peers: bool, venvs: Path | No
     return rows
 
 
-def _agent_loop(dev: torch.device, seconds: float, quick: bool, triad_now, log) -> list[Row]:
+def _agent_loop(dev: torch.device, seconds: float, quick: bool, baseline, log) -> list[Row]:
     log("agent loop (task + default circuit + learning) ...")
     rows: list[Row] = []
     for batch in (4096,) if quick else (1024, 4096):
         for kind, (compiled, trace_dtype) in VARIANTS.items():
-            triad = triad_now()
-            per_step, floor = agent_loop(batch, dev, seconds, compiled, trace_dtype)
+            step, floor = agent_loop(batch, dev, compiled, trace_dtype)
+            per_step, triad = paired(step, baseline, dev, 2 * seconds)
             name = f"B={batch} {kind}"
             ceiling = triad / floor
             rows.append(
@@ -290,21 +289,22 @@ def _memory(dev: torch.device, log) -> list[Row]:
     return rows
 
 
-def _plastic_update(dev: torch.device, seconds: float, quick: bool, triad_now, log) -> list[Row]:
+def _plastic_update(dev: torch.device, seconds: float, quick: bool, baseline, log) -> list[Row]:
     log("plastic update ...")
     rows: list[Row] = []
     sizes = ((4096, 64),) if quick else ((4096, 64), (1024, 128), (256, 256))
     for batch, units in sizes:
         for kind, (compiled, trace_dtype) in VARIANTS.items():
-            triad = triad_now()
-            per_step = plastic_update(batch, units, dev, seconds, compiled, trace_dtype)
+            per_step, triad = paired(
+                plastic_update(batch, units, dev, compiled, trace_dtype), baseline, dev, 2 * seconds
+            )
             trace_bytes = torch.empty(0, dtype=trace_dtype).element_size()
             ideal = batch * units * units * floor_bytes(4, trace_bytes)
             name = f"B={batch} {units}x{units} {kind}"
             rows.append(Row("plastic update", name, ideal / per_step, "B/s", "triad", triad, 0.8))
     # BindsNET's example: one 100 x 100 plastic projection with its trace, independent per agent
     for batch, kind in ((1, "eager"), (2048, "compiled"), (2048, "compiled, bf16 traces")):
-        per_step = plastic_update(batch, 100, dev, seconds, *VARIANTS[kind])
+        per_step = seconds_per_call(plastic_update(batch, 100, dev, *VARIANTS[kind]), dev, seconds)
         name = f"100x100, B={batch} {kind}"
         goal = 20 if batch > 1 else None
         reference = "BindsNET 100->100 MSTDPET, batch 1 (reference)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 
@@ -37,15 +38,40 @@ def seconds_per_call(
     return best
 
 
-def triad_bandwidth(device: torch.device, elements: int, seconds: float, in_place: bool = False) -> float:
-    """Bytes/s of STREAM's triad ``a = b + s * c`` on float32 arrays of ``elements`` (counted:
-    read b, c; write a), or in place, ``a += s * b`` (read a, b; write a).
+def triad(device: torch.device, elements: int, in_place: bool = False) -> tuple[Callable[[], object], int]:
+    """STREAM's triad ``a = b + s * c`` on float32 arrays of ``elements`` (counted: read b, c;
+    write a), or in place, ``a += s * b`` (read a, b; write a): the kernel and its counted bytes.
 
     Arrays far larger than the caches measure main memory (or the GPU's HBM). STREAM's count
     leaves out the read a CPU makes of each line of ``a`` before writing it (write-allocate); an
-    in-place update pays no such read, so it can run up to 4/3 faster by the same count."""
+    in-place update pays no such read, so it can run faster by the same count."""
     a = torch.rand(elements, device=device)
     b = torch.rand(elements, device=device)
     c = torch.rand(elements, device=device)
     kernel = (lambda: a.add_(b, alpha=0.5)) if in_place else (lambda: torch.add(b, c, alpha=0.5, out=a))
-    return 3 * elements * 4 / seconds_per_call(kernel, device, seconds)
+    return kernel, 3 * elements * 4
+
+
+def triad_bandwidth(device: torch.device, elements: int, seconds: float, in_place: bool = False) -> float:
+    """Bytes/s of :func:`triad`."""
+    kernel, counted = triad(device, elements, in_place)
+    return counted / seconds_per_call(kernel, device, seconds)
+
+
+def paired(
+    step: Callable[[], object],
+    baseline: tuple[Callable[[], object], int],
+    device: torch.device,
+    seconds: float,
+    rounds: int = 5,
+) -> tuple[float, float]:
+    """(seconds per ``step()``, the baseline's bytes/s), each the median of ``rounds`` windows that
+    alternate between the two: a shared machine's memory bandwidth drifts and bursts by tens of
+    percent, and alternating exposes both to the same conditions."""
+    kernel, counted = baseline
+    window = seconds / (2 * rounds)
+    step_times, bandwidths = [], []
+    for _ in range(rounds):
+        bandwidths.append(counted / seconds_per_call(kernel, device, window, warmup=1, repeats=1))
+        step_times.append(seconds_per_call(step, device, window, warmup=1, repeats=1))
+    return statistics.median(step_times), statistics.median(bandwidths)
