@@ -141,6 +141,42 @@ def readout_tags(
     return 1.0 + (R * R).sum(-1), post
 
 
+def hidden_tag_factors(
+    gx: torch.Tensor,
+    h_prev: torch.Tensor,
+    post: torch.Tensor,
+    input_mean: torch.Tensor,
+    h_mean: torch.Tensor,
+    in_mask_t: torch.Tensor,
+    others: torch.Tensor,
+    covariance_rate: float,
+    covariance: bool,
+    normalised: bool,
+) -> tuple[torch.Tensor, ...]:
+    """The hidden projections' pre- and postsynaptic tag factors: ``(pre, post)`` for the input,
+    local and long-range projections (running means updated in place on ``input_mean``, ``h_mean``).
+
+    ``covariance``: tags see presynaptic activity minus its running mean (the bias input stays), as
+    the readouts' do, so what every step shares does not drift the features that tell trials apart.
+    ``normalised``: normalised LMS per unit, each unit's tag divided by ``1 + |its presynaptic
+    input|^2``, so a strong input does not overshoot and a weak one is not starved.
+    """
+    B, K, N = h_prev.shape
+    pre_in = gx
+    if covariance:
+        input_mean.add_(covariance_rate * (gx - input_mean))
+        pre_in = torch.cat([(gx - input_mean)[:, :-1], gx[:, -1:]], dim=1)
+        h_mean.add_(covariance_rate * (h_prev - h_mean))
+        h_prev = h_prev - h_mean
+    h_other = h_prev[:, others].reshape(B, K, (K - 1) * N)
+    post_in, post_loc, post_lr = post.view(B, K * N), post, post
+    if normalised:
+        post_in = post_in / (1.0 + (pre_in * pre_in) @ in_mask_t)
+        post_loc = post / (1.0 + (h_prev * h_prev).sum(-1, keepdim=True))
+        post_lr = post / (1.0 + (h_other * h_other).sum(-1, keepdim=True))
+    return pre_in, post_in, h_prev, post_loc, h_other, post_lr
+
+
 def capture_readouts(
     W_pi: torch.Tensor,
     W_v: torch.Tensor,
@@ -285,6 +321,7 @@ class Circuit:
         self._forward = Compiled(forward_step) if compile else forward_step
         self._readout_tags = Compiled(readout_tags) if compile else readout_tags
         self._capture_readouts = Compiled(capture_readouts) if compile else capture_readouts
+        self._hidden_tag_factors = Compiled(hidden_tag_factors) if compile else hidden_tag_factors
         if compile:
             self._relevance = Compiled(input_relevance)
         else:  # eagerly, into a scratch buffer: a fresh large temporary each step costs page faults
@@ -302,6 +339,8 @@ class Circuit:
         self.value_prev = torch.zeros(B, **kw)
         self.readout_norm = torch.ones(B, **kw)
         self.readout_mean = torch.zeros(B, K * N + D, **kw)
+        self.input_mean = torch.zeros(B, D, **kw)
+        self.h_mean = torch.zeros(B, K, N, **kw)
         # modulator state
         self.ne = torch.zeros(B, **kw)
         self.ne_short = torch.zeros(B, **kw)
@@ -393,7 +432,7 @@ class Circuit:
     # ------------------------------------------------------------------ act and tag
     def act(self, action: torch.Tensor | None = None) -> torch.Tensor:
         """Sample an action from the policy (or take ``action``) and set the synaptic tags."""
-        B, K, N = self.B, self.K, self.N
+        K = self.K
         if action is None:
             u = counter_rng.uniform(self.key, self.steps, _ACTION).unsqueeze(-1)
             action = (u > self.probs.cumsum(-1)[:, :-1]).sum(-1)
@@ -417,10 +456,22 @@ class Circuit:
             self.p.critic_feedback,
         )
         rates = self._pending or (torch.zeros_like(decay),) * 3
-        self._capture_and_tag(self._W_in_t, self._E_in_t, rates[0], decay, gx, post.view(B, K * N), self._in_mask_t)
-        self._capture_and_tag(self._W_loc, self.E_loc, rates[1], decay, post, h_prev)
+        pre_in, post_in, h_prev, post_loc, h_other, post_lr = self._hidden_tag_factors(
+            gx,
+            h_prev,
+            post,
+            self.input_mean,
+            self.h_mean,
+            self._in_mask_t,
+            self.others,
+            self.p.covariance_rate,
+            self.p.hidden_covariance,
+            self.p.hidden_norm,
+        )
+        self._capture_and_tag(self._W_in_t, self._E_in_t, rates[0], decay, pre_in, post_in, self._in_mask_t)
+        self._capture_and_tag(self._W_loc, self.E_loc, rates[1], decay, post_loc, h_prev)
         if K > 1:
-            self._capture_and_tag(self._W_lr, self.E_lr, rates[2], decay, post, h_other)
+            self._capture_and_tag(self._W_lr, self.E_lr, rates[2], decay, post_lr, h_other)
         if self._pending is not None:
             self._pending = None
             self._attend()
@@ -518,11 +569,14 @@ class Circuit:
         gate = (da.abs() > p.capture_threshold * self.sht).to(self.dtype)
         rate = da * (1.0 + p.ne_lr_boost * self.ne) * gate
         self.settle()  # a second learn() without act() in between
-        self._pending = (
-            rate * (p.lr_hidden / self.D),
-            rate * (p.lr_hidden / self.N),
-            rate * (p.lr_hidden / max((self.K - 1) * self.N, 1)),
-        )
+        if p.hidden_norm:
+            self._pending = (rate * p.lr_hidden,) * 3
+        else:
+            self._pending = (
+                rate * (p.lr_hidden / self.D),
+                rate * (p.lr_hidden / self.N),
+                rate * (p.lr_hidden / max((self.K - 1) * self.N, 1)),
+            )
 
         # NE network reset: on crossing 0.5, wipe the tags and part of the labile readout.
         trigger = (self.ne > 0.5) & (self.refractory == 0) & ((p.ne_reset > 0) | (p.ne_reset_selective > 0)) & ended

@@ -11,9 +11,10 @@ from nmgym.validation import Replaceable, check_float, check_int
 class CircuitParams(Replaceable):
     """Every constant of :class:`nmgym.circuit.Circuit`, validated at construction.
 
-    The readout learning rates are the fraction of a prediction error corrected in one update
-    (each is divided by ``1 + |h|^2``, as in normalised LMS); the hidden rates are divided by the
-    projection's fan-in. Neither needs retuning when the network grows.
+    The learning rates are the fraction of a prediction error corrected in one update: each unit's
+    rate is divided by ``1 + |its presynaptic input|^2``, as in normalised LMS (with
+    ``hidden_norm=False`` the hidden rates are divided by the projection's fan-in instead), so
+    none needs retuning when the network grows.
     """
 
     # architecture
@@ -31,6 +32,8 @@ class CircuitParams(Replaceable):
     lr_critic: float = 0.1
     covariance_rate: float = 0.01  # running mean subtracted from readout tags (0: plain Hebbian)
     lr_hidden: float = 0.2
+    hidden_covariance: bool = True  # hidden tags see presynaptic activity minus its running mean
+    hidden_norm: bool = True  # hidden rates per unit / (1 + |pre|^2) (normalised LMS) instead of / fan-in
     critic_feedback: float = 1.0  # weight of the value gradient in the hidden units' tags
     tau_tag: float = 10.0  # steps
     # serotonin: patience
