@@ -17,7 +17,10 @@ Per agent and step (DESIGN.md section 5):
 * **Tags and capture** (Frey & Morris 1997; Izhikevich 2007): each projection keeps an
   eligibility trace ``E <- lambda * E + post (x) pre`` (for the actor ``(onehot(a) - pi) (x) h``,
   for hidden units the chosen action's feedback, as in AGREL, Roelfsema & van Ooyen 2005);
-  ``W <- W + eta * delta * E``. 5-HT sets a threshold on ``|delta|`` below which nothing is captured.
+  ``W <- W + eta * delta * E``. Presynaptic factors are activity minus its running mean (a
+  covariance rule) and each unit's rate is divided by ``1 + |pre|^2`` (normalised LMS). 5-HT sets
+  a threshold on ``|delta|`` below which nothing is captured. The hidden projections' capture is
+  applied by the next ``act()``, fused with its tag (one pass over each weight and trace).
 * **NE surprise** (Yu & Dayan 2005; Nassar et al. 2012; Bouret & Sara 2005): surprise is the
   short running mean of trials' signed prediction error, below zero, in units of its standard
   error (a change point, not bad luck);
