@@ -18,8 +18,8 @@ Sections (each row: a value, the baseline it is compared with, their ratio, and 
 * **memory**: bytes per agent against the floor (weights and traces), and the largest batch of
   the default circuit that fits in 16 GB.
 
-BindsNET's figure (100 -> 100 LIF with MSTDPET, 9.2k steps/s at batch 1, this machine) is a
-reference from the performance issue, not run here: BindsNET pins old torch releases.
+BindsNET's figure (100 -> 100 LIF with MSTDPET, 9.2k steps/s at batch 1 on this machine) is the
+reference the performance issue gives; BindsNET itself is not run here.
 """
 
 from __future__ import annotations
