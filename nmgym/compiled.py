@@ -34,3 +34,11 @@ class Compiled:
                 self.failed = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
                 warnings.warn(f"torch.compile failed ({self.failed}); running the eager kernels", stacklevel=2)
         return self._eager(*args)
+
+
+def compiled_if(
+    enabled: bool, fusible: Callable[..., Any], eager: Callable[..., Any] | None = None
+) -> Callable[..., Any]:
+    """``Compiled(fusible, eager)`` when ``enabled``, else the eager function itself."""
+    eager = eager or fusible
+    return Compiled(fusible, eager) if enabled else eager

@@ -37,7 +37,7 @@ from nmgym.bench import memory, peers
 from nmgym.bench.timing import paired, seconds_per_call, triad_bandwidth
 from nmgym.bench.timing import triad as triad_kernel
 from nmgym.circuit.plasticity import capture_and_tag, capture_and_tag_fusible, matvec
-from nmgym.compiled import Compiled
+from nmgym.compiled import compiled_if
 from nmgym.tasks import TASKS
 
 BINDSNET_STEPS_PER_S = 9.2e3  # 100 -> 100 LIF + MSTDPET, batch 1 (reference figure, not run here)
@@ -96,7 +96,7 @@ def plastic_update(batch: int, units: int, device: torch.device, compiled: bool,
     x = torch.rand(batch, units, device=device)
     decay = torch.full((batch,), 0.9, device=device)
     rate = torch.full((batch,), 1e-3, device=device)
-    kernel = Compiled(capture_and_tag_fusible, capture_and_tag) if compiled else capture_and_tag
+    kernel = compiled_if(compiled, capture_and_tag_fusible, capture_and_tag)
 
     def step() -> None:
         y = torch.tanh(matvec(W, x))

@@ -45,7 +45,7 @@ from nmgym import counter_rng
 from nmgym.circuit.lesion import Lesion, Modulation, parse_lesion
 from nmgym.circuit.params import CircuitParams
 from nmgym.circuit.plasticity import capture, capture_and_tag, capture_and_tag_fusible, matvec, tag
-from nmgym.compiled import Compiled
+from nmgym.compiled import compiled_if
 
 _INIT_IN, _INIT_LOC, _INIT_LR, _NOISE, _ACTION = 11, 12, 13, 14, 15
 LEVELS = ("da", "ne", "ach", "5ht")
@@ -147,6 +147,7 @@ def readout_tags(
 def hidden_tag_factors(
     gx: torch.Tensor,
     h_prev: torch.Tensor,
+    h_other: torch.Tensor,
     post: torch.Tensor,
     input_mean: torch.Tensor,
     h_mean: torch.Tensor,
@@ -171,7 +172,7 @@ def hidden_tag_factors(
         pre_in = torch.cat([(gx - input_mean)[:, :-1], gx[:, -1:]], dim=1)
         h_mean.add_(covariance_rate * (h_prev - h_mean))
         h_prev = h_prev - h_mean
-    h_other = h_prev[:, others].reshape(B, K, (K - 1) * N)
+        h_other = h_prev[:, others].reshape(B, K, (K - 1) * N)
     post_in, post_loc, post_lr = post.view(B, K * N), post, post
     if normalised:
         post_in = post_in / (1.0 + (pre_in * pre_in) @ in_mask_t)
@@ -320,16 +321,14 @@ class Circuit:
         self.compiled = compile
         # Compiled: the forward step, the readout tags, each projection's capture and tag, and the
         # inputs' relevance become a few fused loops; eager, the same functions run op by op.
-        self._capture_and_tag = Compiled(capture_and_tag_fusible, capture_and_tag) if compile else capture_and_tag
-        self._forward = Compiled(forward_step) if compile else forward_step
-        self._readout_tags = Compiled(readout_tags) if compile else readout_tags
-        self._capture_readouts = Compiled(capture_readouts) if compile else capture_readouts
-        self._hidden_tag_factors = Compiled(hidden_tag_factors) if compile else hidden_tag_factors
-        if compile:
-            self._relevance = Compiled(input_relevance)
-        else:  # eagerly, into a scratch buffer: a fresh large temporary each step costs page faults
-            scratch = torch.empty_like(self._W_in_t)
-            self._relevance = lambda w, w0: input_relevance(w, w0, out=scratch)
+        self._capture_and_tag = compiled_if(compile, capture_and_tag_fusible, capture_and_tag)
+        self._forward = compiled_if(compile, forward_step)
+        self._readout_tags = compiled_if(compile, readout_tags)
+        self._capture_readouts = compiled_if(compile, capture_readouts)
+        self._hidden_tag_factors = compiled_if(compile, hidden_tag_factors)
+        # Eagerly, relevance goes into a scratch buffer: a fresh large temporary each step costs page faults.
+        scratch = torch.empty_like(self._W_in_t)
+        self._relevance = compiled_if(compile, input_relevance, lambda w, w0: input_relevance(w, w0, out=scratch))
         self.E_pi, self.E_v = (torch.zeros_like(w, dtype=trace_dtype) for w in (self.W_pi, self.W_v))
         # Area k's long-range input: the other areas' units, in order.
         self.others = torch.tensor([[j for j in range(K) if j != k] for k in range(K)], device=self.device).long()
@@ -462,6 +461,7 @@ class Circuit:
         pre_in, post_in, h_prev, post_loc, h_other, post_lr = self._hidden_tag_factors(
             gx,
             h_prev,
+            h_other,
             post,
             self.input_mean,
             self.h_mean,

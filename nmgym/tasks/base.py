@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from nmgym import counter_rng
-from nmgym.compiled import Compiled
+from nmgym.compiled import compiled_if
 from nmgym.tasks.params import TaskParams
 
 Channel = tuple[str, int, float, float]  # (sub-space name, width, low, high)
@@ -99,8 +99,8 @@ class Task(ABC):
         self.reset()
         # Compiled, a step's ~100 small ops become a few fused loops (the input checks stay eager).
         self.compiled = compile
-        self._transition = Compiled(self._transition_eager) if compile else self._transition_eager
-        self._random = Compiled(self._random_eager) if compile else self._random_eager
+        self._transition = compiled_if(compile, self._transition_eager)
+        self._random = compiled_if(compile, self._random_eager)
 
     # ----------------------------------------------------------------- the task's own parts
     @abstractmethod
