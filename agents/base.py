@@ -34,6 +34,10 @@ class Agent(ABC):
     ) -> None:
         """See the outcome of the last action and learn from it."""
 
+    def check(self) -> None:
+        """Raise if the agent's state went bad; ``run`` calls it every ``check_every`` steps (it may
+        synchronise with the device, so it stays out of the step)."""
+
     def run(self, n_trials: int, *, progress: bool = False, check_every: int = 64, max_steps: int = 10**8) -> dict:
         """Run until every agent has finished ``n_trials`` trials; return the per-trial records
         (``[B, n_trials]`` tensors: reward, correct, steps and the env's info at each trial end)."""
@@ -48,6 +52,7 @@ class Agent(ABC):
             recorder.update(action, reward, boundary, info)
             self.observe(obs, reward, terminated, boundary)
             if step % check_every == 0:
+                self.check()
                 finished = int(recorder.trial.min().clamp(max=n_trials))
                 bar.update(finished - bar.n)
                 if finished >= n_trials:

@@ -84,6 +84,14 @@ class PlasticAgent(Agent):
             self.last_action = torch.nn.functional.one_hot(action, self.world.n_actions).float()
         return action
 
+    def check(self) -> None:
+        """A non-finite value estimate means the learning diverged: fail loudly, since a NaN
+        policy would otherwise keep choosing action 0."""
+        bad = ~torch.isfinite(self.circuit.value)
+        if bool(bad.any()):
+            agents = bad.nonzero().flatten().tolist()
+            raise FloatingPointError(f"the circuit's learning diverged (non-finite value) in agents {agents[:10]}")
+
     def observe(
         self, obs: torch.Tensor, reward: torch.Tensor, terminated: torch.Tensor, boundary: torch.Tensor
     ) -> None:

@@ -56,6 +56,13 @@ def test_td_and_random_agents_run(cls):
     assert data["reward"].shape == (8, 50)
 
 
+def test_a_diverged_circuit_stops_the_run_with_a_clear_error():
+    agent = PlasticAgent(make_task("CueReward", 4, seed=0), seed=0)
+    agent.circuit.W_v[2].fill_(float("nan"))  # as if learning had blown up in agent 2
+    with pytest.raises(FloatingPointError, match=r"diverged .* agents \[2\]"):
+        agent.run(50)
+
+
 def test_agents_refuse_envs_they_cannot_drive():
     with pytest.raises(TypeError, match="needs a Discrete action space"):
         PlasticAgent(gym.make("Pendulum-v1"))

@@ -95,4 +95,7 @@ def test_a_compiled_circuit_learns_as_the_eager_one():
     for key in ("reward", "correct"):
         assert torch.equal(data[0][key], data[1][key])
     for name in ("W_in", "W_loc", "W_lr", "W_pi", "W_v"):
-        torch.testing.assert_close(getattr(runs[1].circuit, name), getattr(runs[0].circuit, name), rtol=1e-4, atol=1e-5)
+        eager, compiled = getattr(runs[0].circuit, name), getattr(runs[1].circuit, name)
+        # The compiler fuses reductions in another order: float32 rounding, accumulated over 400
+        # steps of learning, relative to the weights' scale.
+        torch.testing.assert_close(compiled, eager, rtol=1e-4, atol=1e-3 * float(eager.abs().max()))

@@ -18,7 +18,9 @@ Per agent and step (DESIGN.md section 5):
   eligibility trace ``E <- lambda * E + post (x) pre`` (for the actor ``(onehot(a) - pi) (x) h``,
   for hidden units the chosen action's feedback, as in AGREL, Roelfsema & van Ooyen 2005);
   ``W <- W + eta * delta * E``. Presynaptic factors are activity minus its running mean (a
-  covariance rule) and each unit's rate is divided by ``1 + |pre|^2`` (normalised LMS). 5-HT sets
+  covariance rule) and each unit's rate is divided by ``1 + |pre|^2`` (normalised LMS; the
+  readouts' by ``1 + max(|R|^2, E_v . R)``, so tags piled up over similar states cannot overshoot
+  the error). 5-HT sets
   a threshold on ``|delta|`` below which nothing is captured. The hidden projections' capture is
   applied by the next ``act()``, fused with its tag (one pass over each weight and trace).
 * **NE surprise** (Yu & Dayan 2005; Nassar et al. 2012; Bouret & Sara 2005): surprise is the
@@ -130,7 +132,7 @@ def readout_tags(
     critic_feedback: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Tag the readouts (in place on ``readout_mean``, ``E_pi``, ``E_v``); return their rate
-    normalisation ``1 + |R|^2`` and the hidden units' postsynaptic tag factor."""
+    normalisation ``1 + max(|R|^2, E_v . R)`` and the hidden units' postsynaptic tag factor."""
     B, K, N = z.shape
     # Covariance rule: readout tags see presynaptic activity minus its running mean, so what
     # every trial shares does not swamp what tells trials apart; the bias input stays.
@@ -141,7 +143,10 @@ def readout_tags(
     # Hidden units are tagged by the feedback of the chosen action (AGREL) and of the critic.
     feedback = (W_pi[:, :, : K * N] * choice.unsqueeze(-1)).sum(1) + critic_feedback * W_v[:, 0, : K * N]
     post = feedback.view(B, K, N) * leak * (1 - z * z) * gain
-    return 1.0 + (R * R).sum(-1), post
+    # Normalised TD(lambda): divide by the trace's overlap with the current input, not just |R|^2,
+    # so that a long stretch of similar states (whose tags pile up) cannot overshoot the error.
+    overlap = (E_v[:, 0, :] * R).sum(-1)
+    return 1.0 + torch.maximum((R * R).sum(-1), overlap), post
 
 
 def hidden_tag_factors(

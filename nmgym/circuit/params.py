@@ -14,7 +14,8 @@ class CircuitParams(Replaceable):
     The learning rates are the fraction of a prediction error corrected in one update: each unit's
     rate is divided by ``1 + |its presynaptic input|^2``, as in normalised LMS (with
     ``hidden_norm=False`` the hidden rates are divided by the projection's fan-in instead), so
-    none needs retuning when the network grows.
+    none needs retuning when the network grows. The readouts divide by the critic trace's overlap
+    with the present input where that is larger (normalised TD(lambda)).
     """
 
     # architecture
