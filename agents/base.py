@@ -36,7 +36,8 @@ class Agent(ABC):
 
     def check(self) -> None:
         """Raise if the agent's state went bad; ``run`` calls it every ``check_every`` steps (it may
-        synchronise with the device, so it stays out of the step)."""
+        synchronise with the device, so it stays out of the step). Nothing to check by default."""
+        return None
 
     def run(self, n_trials: int, *, progress: bool = False, check_every: int = 64, max_steps: int = 10**8) -> dict:
         """Run until every agent has finished ``n_trials`` trials; return the per-trial records
