@@ -187,8 +187,9 @@ def test_dopamine_delay_shifts_the_signal_by_exactly_that_many_steps():
 
 # ---------------------------------------------------------------- noradrenaline
 def test_surprise_raises_ne_and_triggers_a_reset_of_tags_and_labile_weights():
-    c = make(B=1, lr_actor=0.0, lr_critic=0.0, lr_hidden=0.0, ne_reset=0.5, ne_refractory=3)
+    c = make(B=1, lr_actor=0.0, lr_critic=0.0, lr_hidden=0.0, ne_reset=0.5, ne_refractory=3, tau_labile=1e12)
     c.W_pi.normal_()
+    c.L_pi.copy_(c.W_pi)  # all of it learned and still labile
     c.W_v.fill_(0.0)
     x = torch.ones(1, 3)
     yes = torch.ones(1, dtype=torch.bool)
@@ -215,8 +216,9 @@ def test_surprise_raises_ne_and_triggers_a_reset_of_tags_and_labile_weights():
 
 
 def test_ne_reset_cuts_the_mean_preference_more_than_the_selective_weights():
-    c = make(B=1, lr_actor=0.0, lr_critic=0.0, lr_hidden=0.0, ne_reset=0.9, ne_reset_selective=0.2)
+    c = make(B=1, lr_actor=0.0, lr_critic=0.0, lr_hidden=0.0, ne_reset=0.9, ne_reset_selective=0.2, tau_labile=1e12)
     c.W_pi.normal_()
+    c.L_pi.copy_(c.W_pi)
     x = torch.ones(1, 3)
     yes = torch.ones(1, dtype=torch.bool)
     c.forward(x)
@@ -230,6 +232,30 @@ def test_ne_reset_cuts_the_mean_preference_more_than_the_selective_weights():
     # the selective weights keep 80%, the output at the mean readout only 10%
     torch.testing.assert_close(c.W_pi[:, :, :-1], 0.8 * before[:, :, :-1])
     torch.testing.assert_close(c.W_pi @ mean_in.unsqueeze(-1), 0.1 * before @ mean_in.unsqueeze(-1))
+
+
+def test_consolidated_weights_survive_the_ne_reset_and_labile_ones_consolidate():
+    tau = 4.0
+    c = make(B=1, lr_actor=0.0, lr_critic=0.0, lr_hidden=0.0, ne_reset=0.9, ne_reset_selective=0.9, tau_labile=tau)
+    consolidated, labile = torch.randn(c.W_pi.shape), torch.randn(c.W_pi.shape)
+    c.W_pi.copy_(consolidated + labile)
+    c.L_pi.copy_(labile)
+    x = torch.ones(1, 3)
+    no, yes = torch.zeros(1, dtype=torch.bool), torch.ones(1, dtype=torch.bool)
+    c.forward(x)
+    for _ in range(3):  # no learning, no alarm: the labile part moves into the consolidated one
+        c.act()
+        c.forward(x)
+        c.learn(torch.zeros(1), no)
+    keep = math.exp(-1 / tau) ** 3
+    torch.testing.assert_close(c.L_pi, keep * labile)
+    torch.testing.assert_close(c.W_pi, consolidated + labile)  # the weights themselves do not move
+    c.act()
+    c.forward(x)
+    c.ne_short.fill_(-100.0)  # a change point: the reset takes 90% of what is still labile
+    c.learn(torch.zeros(1), no, yes)
+    torch.testing.assert_close(c.L_pi, 0.1 * math.exp(-1 / tau) * keep * labile)
+    torch.testing.assert_close(c.W_pi, consolidated + (1 - math.exp(-1 / tau) * keep) * labile + c.L_pi)
 
 
 def test_ne_lesion_scales_the_level_and_nothing_else():

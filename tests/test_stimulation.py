@@ -71,7 +71,7 @@ def test_ne_stimulation_above_half_triggers_the_network_reset():
     run(circuit, steps=4)
     run(plain, steps=4)
     circuit.stimulate(stim(2, ne=1.0))
-    before = circuit.W_pi.clone()
+    before, labile = circuit.W_pi.clone(), circuit.L_pi.clone()
     x = torch.tensor([[1.0, 0.0, 1.0]]).expand(2, 3)
     circuit.act(torch.zeros(2, dtype=torch.int64))
     circuit.forward(x, reset=torch.ones(2, dtype=torch.bool))
@@ -79,12 +79,14 @@ def test_ne_stimulation_above_half_triggers_the_network_reset():
     circuit.learn(torch.zeros(2), torch.zeros(2, dtype=torch.bool), torch.ones(2, dtype=torch.bool))
     da = circuit.levels["da"][-1]
     gate = (da.abs() > circuit.p.capture_threshold).float()
-    captured = before + (da * 3.0 * gate * circuit.p.lr_actor / norm).view(2, 1, 1) * E
+    step = (da * 3.0 * gate * circuit.p.lr_actor / norm).view(2, 1, 1) * E
+    captured, labile = before + step, (labile + step) * circuit.labile_keep
     p = circuit.p
     mean_in = torch.cat([circuit.readout_mean[:, :-1], torch.ones(2, 1)], dim=1)
-    expected = captured * (1 - p.ne_reset_selective)
-    expected[:, :, -1] -= (p.ne_reset - p.ne_reset_selective) * (captured @ mean_in.unsqueeze(-1)).squeeze(-1)
-    torch.testing.assert_close(circuit.W_pi, expected)
+    removed = labile * p.ne_reset_selective  # the reset takes from the labile part only
+    removed[:, :, -1] += (p.ne_reset - p.ne_reset_selective) * (labile @ mean_in.unsqueeze(-1)).squeeze(-1)
+    torch.testing.assert_close(circuit.W_pi, captured - removed)
+    torch.testing.assert_close(circuit.L_pi, labile - removed)
     assert torch.equal(circuit.refractory, torch.full((2,), circuit.p.ne_refractory))
 
 

@@ -30,6 +30,9 @@ Per agent and step (DESIGN.md section 5):
   tags and part of the labile readout weights (network reset): most of the readout's
   state-independent action preference, less of its stimulus-selective weights, so a false alarm
   in a stable task spares most of what was learned; then it rests for a refractory period.
+  What the readouts learn is labile at first and consolidates with time constant ``tau_labile``
+  steps (synaptic tagging and capture, Frey & Morris 1997): a behaviour practised for long (a
+  90-step wait) outlives a reset that a recent choice (a bandit arm) does not.
 * **5-HT patience** (Miyazaki et al. 2014; Schweighofer et al. 2008): the discount horizon, the
   capture threshold and the damping of cross-area coupling.
 
@@ -189,6 +192,8 @@ def hidden_tag_factors(
 def capture_readouts(
     W_pi: torch.Tensor,
     W_v: torch.Tensor,
+    L_pi: torch.Tensor,
+    L_v: torch.Tensor,
     E_pi: torch.Tensor,
     E_v: torch.Tensor,
     rate: torch.Tensor,
@@ -199,21 +204,28 @@ def capture_readouts(
     lr_critic: float,
     ne_reset: float,
     ne_reset_selective: float,
+    labile_keep: float,
 ) -> None:
-    """Capture the readouts' tags at ``rate / readout_norm`` (per agent), then the NE network
-    reset where ``reset`` is 1: the readout's state-independent preference (its output at the mean
-    readout) loses the fraction ``ne_reset``, its stimulus-selective part only
-    ``ne_reset_selective``, so a false alarm in a stable task costs the learned stimulus-response
-    mapping less. In place on ``W_pi`` and ``W_v``."""
-    capture(W_pi, E_pi, rate * (lr_actor / readout_norm))
-    capture(W_v, E_v, rate * (lr_critic / readout_norm))
+    """Capture the readouts' tags at ``rate / readout_norm`` (per agent) into the weights and their
+    labile part ``L``, let the labile part consolidate (``L *= labile_keep``: what leaves ``L``
+    stays in ``W``), then the NE network reset where ``reset`` is 1, on the labile part only: its
+    state-independent preference (its output at the mean readout) loses the fraction ``ne_reset``,
+    its stimulus-selective part only ``ne_reset_selective``, so a false alarm in a stable task
+    costs the learned stimulus-response mapping less. In place on ``W_pi``, ``W_v``, ``L_pi``, ``L_v``."""
+    for W, L, E, lr in ((W_pi, L_pi, E_pi, lr_actor), (W_v, L_v, E_v, lr_critic)):
+        step = rate * (lr / readout_norm)
+        capture(W, E, step)
+        capture(L, E, step)
+        L.mul_(labile_keep)
     mean_in = torch.cat([readout_mean[:, :-1], torch.ones_like(readout_mean[:, -1:])], dim=1)
     cut = ((ne_reset - ne_reset_selective) * reset).view(-1, 1)
-    shrink = (1.0 - ne_reset_selective * reset).view(-1, 1, 1)
-    for W in (W_pi, W_v):
-        preference = matvec(W, mean_in)  # [B, rows]: the output at the mean readout
-        W.mul_(shrink)
-        W[:, :, -1] -= cut * preference  # the bias column carries the state-independent part
+    drop = (ne_reset_selective * reset).view(-1, 1, 1)
+    for W, L in ((W_pi, L_pi), (W_v, L_v)):
+        preference = matvec(L, mean_in)  # [B, rows]: the labile output at the mean readout
+        removed = drop * L
+        removed[:, :, -1] += cut * preference  # the bias column carries the state-independent part
+        W.sub_(removed)
+        L.sub_(removed)
 
 
 def input_relevance(
@@ -315,6 +327,9 @@ class Circuit:
         self._W_lr = init(_INIT_LR, (K, N, (K - 1) * N), 1.0 / math.sqrt(max((K - 1) * N, 1)))
         self.W_pi = torch.zeros(B, A, K * N + D, **kw)  # readouts see [h, g x]
         self.W_v = torch.zeros(B, 1, K * N + D, **kw)
+        # Their labile part: what learning added and has not consolidated yet (NE resets only this).
+        self.L_pi, self.L_v = torch.zeros_like(self.W_pi), torch.zeros_like(self.W_v)
+        self.labile_keep = math.exp(-1.0 / p.tau_labile)
         trace_dtype = trace_dtype or dtype
         self._E_in_t, self.E_loc, self.E_lr = (
             torch.zeros_like(w, dtype=trace_dtype) for w in (self._W_in_t, self._W_loc, self._W_lr)
@@ -591,6 +606,8 @@ class Circuit:
         self._capture_readouts(
             self.W_pi,
             self.W_v,
+            self.L_pi,
+            self.L_v,
             self.E_pi,
             self.E_v,
             rate,
@@ -601,6 +618,7 @@ class Circuit:
             p.lr_critic,
             p.ne_reset,
             p.ne_reset_selective,
+            self.labile_keep,
         )
         self.ne_short = torch.where(trigger, 0.0, self.ne_short)
         self.refractory = torch.where(trigger, p.ne_refractory, (self.refractory - weight.long()).clamp(min=0))

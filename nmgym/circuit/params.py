@@ -52,6 +52,7 @@ class CircuitParams(Replaceable):
     ne_reset: float = 0.9  # fraction of the readout's state-independent action preference reset at a change point
     ne_reset_selective: float = 0.5  # fraction of its stimulus-selective weights reset (ne_reset: reset all alike)
     ne_refractory: int = 10  # trials
+    tau_labile: float = 500.0  # steps for the readouts' learned weights to consolidate beyond NE's reset
     # acetylcholine: attention
     ach_attention: float = 0.3
     ach_coupling: float = 0.5
@@ -76,4 +77,5 @@ class CircuitParams(Replaceable):
         check_float(self, "ne_reset", low=0.0, high=1.0)
         check_float(self, "ne_reset_selective", low=0.0, high=1.0)
         check_int(self, "ne_refractory", low=0)
+        check_float(self, "tau_labile", low=0.0, open_low=True)
         check_float(self, "covariance_rate", low=0.0, high=1.0)
