@@ -60,6 +60,17 @@ def test_dopamine_released_after_the_tag_has_decayed_fails_the_distal_reward(del
     assert median(intact, key) >= 0.8 > median(late, key)
 
 
+def test_without_tags_only_an_immediate_reward_is_learned():
+    """One study per delay, as in ``nmgym reproduce``: the agents are trained at a fixed D."""
+    accuracy = {}
+    for delay in (0, 5):
+        params = {"delays": (delay,)}
+        for lesion in ("none", "tags"):
+            accuracy[lesion, delay] = median(study("DistalReward", lesion, 500, params), f"accuracy_d{delay}")
+    assert min(accuracy["none", 0], accuracy["none", 5], accuracy["tags", 0]) >= 0.8 > accuracy["tags", 5]
+    assert accuracy["none", 0] >= accuracy["none", 5]
+
+
 def test_xor_needs_dopamine_and_the_one_bit_control_survives_a_longrange_lesion():
     assert median(study("CrossAreaXOR", "da", 2000), "accuracy") <= 0.6
     control = {"rule": "a"}

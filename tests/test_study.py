@@ -153,15 +153,22 @@ def test_cli_refuses_other_study_folder(tmp_path: Path, capsys) -> None:
 def test_every_reproduce_row_is_decidable() -> None:
     """Each catalogue row finds its study, lesion and metrics, and decides to a bool (tiny runs)."""
     from nmgym.study import ROWS, STUDIES
+    from nmgym.study.reproduce import SWEEPS, study_metrics
     from nmgym.study.runner import PROTOCOLS, task_params
 
+    fakes = {}
     for name, (task, lesions, params, _, _) in STUDIES.items():
         full = task_params(task, {**PROTOCOLS[task]["params"], **params})
         chunk = Chunk(task, "none", 0, 2, 0, 12, params, PROTOCOLS[task]["options"])
         metrics = {k: np.asarray(v, dtype=float) for k, v in task_metrics(task, run_chunk(chunk), full).items()}
-        fake = {condition: metrics for condition in ["none", *lesions]}
-        for row in (r for r in ROWS if r.study == name):
-            assert row.metric in metrics, (name, row.metric)
-            assert row.lesion in fake, (name, row.lesion)
-            assert isinstance(bool(row.holds(fake)), bool)
-    assert {r.study for r in ROWS} == set(STUDIES)
+        fakes[name] = {condition: metrics for condition in ["none", *lesions]}
+    for name, parts in SWEEPS.items():  # a sweep's studies share lesions; each has its metric
+        assert len({tuple(STUDIES[s][1]) for s in parts}) == 1, name
+        assert all(metric in fakes[s]["none"] for s, metric in parts.items()), name
+    for row in ROWS:
+        fake = study_metrics(fakes, row.study)
+        assert row.metric in fake["none"], (row.study, row.metric)
+        assert row.lesion in fake, (row.study, row.lesion)
+        assert isinstance(bool(row.holds(fake)), bool)
+    used = {s for r in ROWS for s in SWEEPS.get(r.study, [r.study])}
+    assert used == set(STUDIES)

@@ -150,6 +150,38 @@ def plot_curves(study: Study, results: dict[str, dict[str, np.ndarray]], path: P
     plt.close(fig)
 
 
+def _ci95(values: np.ndarray) -> float:
+    """Half-width of the normal 95% CI of the mean of the finite values."""
+    v = values[np.isfinite(values)]
+    return float(1.96 * v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else 0.0
+
+
+def plot_metric_vs(ax, xs: list[int], per_condition: dict[str, list[np.ndarray]]) -> None:
+    """One line per condition: the mean (95% CI) of its per-agent values at each ``x``."""
+    for c, values in per_condition.items():
+        ys = [np.nanmean(v) if np.isfinite(v).any() else np.nan for v in values]
+        ax.errorbar(xs, ys, yerr=[_ci95(v) for v in values], marker="o", label=c, capsize=2)
+
+
+def plot_delay_sweep(delays: list[int], per_condition: dict[str, list[np.ndarray]], tau: float, path: Path) -> str:
+    """DistalReward's accuracy vs delay, one study (agents trained at that delay) per point; returns
+    the caption."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    plot_metric_vs(ax, delays, per_condition)
+    ax.axvline(tau, color="grey", lw=0.5, ls=":")
+    ax.axhline(0.8, color="grey", lw=0.5, ls="--")
+    ax.set(xlabel="reward delay D (steps of 100 ms)", ylabel="fraction correct", title="accuracy vs delay")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return (
+        "DistalReward: accuracy vs reward delay, one study per delay (second half of training; mean and 95% CI "
+        "across agents; dotted: tag time constant, dashed: the 0.8 bar)."
+    )
+
+
 def plot_behaviour(study: Study, results: dict[str, dict[str, np.ndarray]], summary: dict, path: Path) -> str:
     """The task's behavioural plot; returns its caption."""
     plt = _plt()
@@ -157,15 +189,9 @@ def plot_behaviour(study: Study, results: dict[str, dict[str, np.ndarray]], summ
     per_agent = {c: {m: np.asarray(v, dtype=float) for m, v in ms.items()} for c, ms in summary["per_agent"].items()}
     p = study.full_params
 
-    def err(values: np.ndarray) -> float:
-        v = values[np.isfinite(values)]
-        return float(1.96 * v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else 0.0
-
     def metric_vs(xs: list[int], key: str) -> None:
         """One line per condition: the per-agent metric ``key.format(x)`` against ``xs``."""
-        for c, ms in per_agent.items():
-            ys = [np.nanmean(ms[key.format(x)]) for x in xs]
-            ax.errorbar(xs, ys, yerr=[err(ms[key.format(x)]) for x in xs], marker="o", label=c, capsize=2)
+        plot_metric_vs(ax, xs, {c: [ms[key.format(x)] for x in xs] for c, ms in per_agent.items()})
 
     task = study.task
     if task == "DistalReward":
@@ -199,14 +225,14 @@ def plot_behaviour(study: Study, results: dict[str, dict[str, np.ndarray]], summ
         x = np.arange(len(names))
         for shift, metric in ((-0.2, "go_target"), (0.2, "go_other")):
             ys = [np.nanmean(per_agent[c][metric]) for c in names]
-            ax.bar(x + shift, ys, width=0.4, yerr=[err(per_agent[c][metric]) for c in names], label=metric)
+            ax.bar(x + shift, ys, width=0.4, yerr=[_ci95(per_agent[c][metric]) for c in names], label=metric)
         ax.set_xticks(x, names, rotation=30, fontsize=8)
         ax.set(ylabel="go rate (last 20% of trials)", title="go rate per cue")
         caption = "Go rate on the target cue and on the other cues at the end of training."
     else:
         names = list(per_agent)
         ys = [np.nanmean(per_agent[c]["accuracy"]) for c in names]
-        ax.bar(np.arange(len(names)), ys, yerr=[err(per_agent[c]["accuracy"]) for c in names])
+        ax.bar(np.arange(len(names)), ys, yerr=[_ci95(per_agent[c]["accuracy"]) for c in names])
         ax.set_xticks(np.arange(len(names)), names, rotation=30, fontsize=8)
         ax.set(ylabel="fraction correct (end)", title=f"{task}: final accuracy")
         caption = "Final accuracy per condition."

@@ -3,6 +3,9 @@
 Each task runs as one :class:`~nmgym.study.runner.Study` (intact plus the lesions its rows need,
 same seeds and task draws) in ``OUT/studies/<name>``; the rows are then decided from the per-agent
 metrics with the bars of DESIGN.md section 7 and written to ``effects.json`` and ``report.md``.
+DistalReward's accuracy-vs-delay rows read a sweep: one study per reward delay D (agents trained
+at that fixed delay; within one study the choice comes before D is drawn, so a mixed-delay study
+cannot show the policy depending on D), each contributing its ``accuracy_d<D>``.
 The bars are never loosened here: a row that does not hold is reported as failing.
 """
 
@@ -20,23 +23,23 @@ from typing import Any
 import numpy as np
 
 from nmgym.circuit import CircuitParams
-from nmgym.study.report import _clean_json, write_report
+from nmgym.study.report import _clean_json, plot_delay_sweep, write_report
 from nmgym.study.runner import Study, atomic_write_text
 from nmgym.study.stats import compare
 
 TAU_TAG = round(CircuitParams().tau_tag)  # the circuit's default tag time constant, in steps
 DA_LATE = 2 * TAU_TAG  # `da:delay` past the tag
+DR_DELAYS = (0, 5, 10, 20)  # DistalReward's reward delays D, one study each
+DELAY_FIGURE = "distal_reward_accuracy_vs_delay.png"
 
 # name: (task, lesions, task parameter overrides, trials, quick overrides: trials and parameters)
 STUDIES: dict[str, tuple[str, list[str], dict[str, Any], int, dict[str, Any]]] = {
     "CueReward": ("CueReward", ["da", "ne", "5ht"], {}, 300, {}),
-    "DistalReward": (
-        "DistalReward",
-        ["tags", f"da:delay={DA_LATE}"],
-        {"delays": [0, 5, 10, 20]},
-        1000,
-        {"trials": 500},
-    ),
+    # one study per reward delay D (agents trained at that fixed delay), read together as a sweep
+    **{
+        f"DistalReward-d{d}": ("DistalReward", ["tags", f"da:delay={DA_LATE}"], {"delays": [d]}, 1000, {"trials": 500})
+        for d in DR_DELAYS
+    },
     "ReversalBandit": ("ReversalBandit", ["ne", "ach"], {}, 500, {}),
     "SustainedAttention": (
         "SustainedAttention",
@@ -50,7 +53,27 @@ STUDIES: dict[str, tuple[str, list[str], dict[str, Any], int, dict[str, Any]]] =
     "CrossAreaXOR-onebit": ("CrossAreaXOR", ["longrange"], {"rule": "a"}, 2000, {"trials": 1000}),
 }
 
+# A sweep is read by rows like one study: each of its studies (same conditions and seeds)
+# contributes one metric. name -> {study: metric}
+SWEEPS: dict[str, dict[str, str]] = {
+    "DistalReward": {f"DistalReward-d{d}": f"accuracy_d{d}" for d in DR_DELAYS},
+}
+
 Metrics = dict[str, dict[str, np.ndarray]]  # condition -> metric -> per-agent values
+
+
+def study_metrics(metrics: dict[str, Metrics], name: str) -> Metrics:
+    """The metrics a row reads: a study's own, or a sweep's (each of its studies' one metric)."""
+    if name not in SWEEPS:
+        return metrics[name]
+    parts = SWEEPS[name]
+    conditions = metrics[next(iter(parts))]
+    return {c: {metric: metrics[study][c][metric] for study, metric in parts.items()} for c in conditions}
+
+
+def task_of(name: str) -> str:
+    """The task of a study or a sweep."""
+    return STUDIES[next(iter(SWEEPS[name])) if name in SWEEPS else name][0]
 
 
 @dataclass(frozen=True)
@@ -88,7 +111,7 @@ def within(a: float, b: float, fraction: float) -> bool:
 
 def _rows() -> list[Row]:
     late = f"da:delay={DA_LATE}"
-    D = (0, 5, 10, 20)
+    D = DR_DELAYS
     return [
         Row(
             "DA = reward learning: intact goes on the target cue",
@@ -379,7 +402,7 @@ def reproduce(
         timings[name] = time.perf_counter() - start
     effects = []
     for row in ROWS:
-        m = metrics[row.study]
+        m = study_metrics(metrics, row.study)
         stats = (
             compare(m["none"][row.metric], m[row.lesion][row.metric], kind=row.kind) if row.lesion != "none" else None
         )
@@ -388,7 +411,7 @@ def reproduce(
         effects.append(
             {
                 "effect": row.effect,
-                "task": STUDIES[row.study][0],
+                "task": task_of(row.study),
                 "study": row.study,
                 "lesion": row.lesion,
                 "metric": row.metric,
@@ -403,7 +426,14 @@ def reproduce(
                 "detail": row.detail(m) if row.detail else per_delay(m, row),
             }
         )
-    meta = {"quick": quick, "agents": agents, "seed": seed, "seconds": timings}
+    figures: dict[str, str] = {}
+    try:
+        sweep = study_metrics(metrics, "DistalReward")
+        values = {c: [ms[f"accuracy_d{d}"] for d in DR_DELAYS] for c, ms in sweep.items()}
+        figures[DELAY_FIGURE] = plot_delay_sweep(list(DR_DELAYS), values, TAU_TAG, out / DELAY_FIGURE)
+    except ImportError:
+        pass
+    meta = {"quick": quick, "agents": agents, "seed": seed, "seconds": timings, "figures": figures}
     atomic_write_text(out / "effects.json", json.dumps(_clean_json(effects), indent=1) + "\n")
     atomic_write_text(out / "report.md", markdown(effects, meta))
     return effects
@@ -438,5 +468,7 @@ def markdown(effects: list[dict], meta: dict[str, Any]) -> str:
     lines += ["", "## Studies", ""]
     for name, seconds in meta["seconds"].items():
         lines.append(f"- [{name}](studies/{name}/report.md) ({seconds:.0f} s)")
+    for name, caption in meta.get("figures", {}).items():
+        lines += ["", f"![{caption}]({name})", "", f"*{caption}*"]
     lines += ["", "![Learning curves, ReversalBandit](studies/ReversalBandit/learning_curves.png)", ""]
     return "\n".join(lines) + "\n"
