@@ -110,7 +110,7 @@ def test_long_waits_do_not_blow_up_the_weights():
 
 
 def test_td_error_is_reward_plus_discounted_next_value_minus_value():
-    c = make(**NO_LEARNING)
+    c = make(**NO_LEARNING, da_range=100.0)  # random values: errors past the default range
     c.W_v.normal_()
     x0, x1 = torch.rand(2, 3), torch.rand(2, 3)
     c.forward(x0)
@@ -124,8 +124,17 @@ def test_td_error_is_reward_plus_discounted_next_value_minus_value():
     assert torch.allclose(c.levels["da"][0], expected, atol=1e-6)
 
 
+def test_dopamine_saturates_at_its_range():
+    c = make(**NO_LEARNING, da_range=0.5)
+    c.forward(torch.rand(2, 3))
+    c.act()
+    c.forward(torch.rand(2, 3))
+    c.learn(torch.tensor([10.0, -10.0]), torch.tensor([True, True]))  # W_v = 0: delta = reward
+    assert c.levels["da"][0].tolist() == [0.5, -0.5]
+
+
 def test_a_trial_end_does_not_bootstrap():
-    c = make(**NO_LEARNING)
+    c = make(**NO_LEARNING, da_range=100.0)
     c.W_v.normal_()
     c.forward(torch.rand(2, 3))
     v0 = c.value.clone()

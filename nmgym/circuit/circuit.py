@@ -563,7 +563,9 @@ class Circuit:
         delta = reward + self.gamma * next_value - self.value_prev
 
         # DA: the prediction error, altered and delayed as the lesion says.
-        self.da_queue[self._tick % (self.da_delay + 1)] = modulate(delta, lesion.da)
+        # Phasic firing has a bounded range (Bayer & Glimcher 2005): DA saturates at +-da_range,
+        # which also keeps learning bounded when a lesion delays DA past the error it corrects.
+        self.da_queue[self._tick % (self.da_delay + 1)] = modulate(delta.clamp(-p.da_range, p.da_range), lesion.da)
         da = self.da_queue[(self._tick - self.da_delay) % (self.da_delay + 1)] if self.da_delay else self.da_queue[0]
         if self.stimulated:
             da = da + self.stimulation[:, 0]

@@ -37,6 +37,7 @@ class CircuitParams(Replaceable):
     hidden_norm: bool = True  # hidden rates per unit / (1 + |pre|^2) (normalised LMS) instead of / fan-in
     critic_feedback: float = 1.0  # weight of the value gradient in the hidden units' tags
     tau_tag: float = 10.0  # steps
+    da_range: float = 1.0  # |DA| saturates here
     # serotonin: patience
     horizon_max: float = 100.0  # discount time constant at 5-HT = 1 (gamma = 1 - 1/horizon)
     horizon_min: float = 5.0  # ... at 5-HT = 0
@@ -68,6 +69,7 @@ class CircuitParams(Replaceable):
             check_float(self, name, low=0.0)
         check_float(self, "sht_coupling", low=0.0, high=0.99)
         check_float(self, "tau_tag", low=0.0)
+        check_float(self, "da_range", low=0.0, open_low=True)
         check_float(self, "horizon_min", low=1.0)
         check_float(self, "horizon_max", low=self.horizon_min)
         check_float(self, "ne_short", low=1.0)
