@@ -53,18 +53,18 @@ def test_capture_and_matvec_by_hand():
 
 
 # ---------------------------------------------------------------- dopamine
-def test_readout_rate_is_normalised_by_the_traces_overlap_with_the_present_input():
-    """Normalised TD(lambda): with the same input k steps running, the tags hold
-    sum_i lambda^i R, so the rate is divided by 1 + |R|^2 sum_i lambda^i, not 1 + |R|^2."""
+def test_critic_rate_is_normalised_by_its_traces_overlap_with_the_present_input():
+    """Normalised TD(lambda): with the same input k steps running, the critic's tags hold
+    sum_i lambda^i R, so its rate is divided by 1 + |R|^2 sum_i lambda^i, not 1 + |R|^2; the
+    actor's stays 1 + |R|^2."""
     B, K, N, A = 1, 1, 2, 2
     lam = 0.5
-    readout = torch.tensor([[0.0, 0.0, 1.0]])  # two hidden units, the bias (covariance_rate 0: R = readout)
     args = dict(z=torch.zeros(B, K, N), gain=torch.ones(B, K, N), leak=torch.ones(K, N))
     E_pi, E_v = torch.zeros(B, A, 3), torch.zeros(B, 1, 3)
     W_pi, W_v = torch.zeros(B, A, 3), torch.zeros(B, 1, 3)
     choice = torch.tensor([[0.5, -0.5]])
-    norms = []
-    for _ in range(3):
+
+    def norms(readout):  # two hidden units and the bias; covariance_rate 0: R = readout
         norm, _ = readout_tags(
             readout,
             torch.zeros(B, 3),
@@ -78,29 +78,17 @@ def test_readout_rate_is_normalised_by_the_traces_overlap_with_the_present_input
             covariance_rate=0.0,
             critic_feedback=1.0,
         )
-        norms.append(float(norm))
-    assert norms == [2.0, 2.5, 2.75]  # 1 + |R|^2 (1 + lam + lam^2)
+        return norm[0].tolist()
+
+    same = torch.tensor([[0.0, 0.0, 1.0]])
+    assert [norms(same) for _ in range(3)] == [[2.0, 2.0], [2.0, 2.5], [2.0, 2.75]]
     # A new input overlaps the old tags only through the bias they share: 1 + 5 + lam * 1.75.
-    other = torch.tensor([[2.0, 0.0, 0.0]])
-    norm, _ = readout_tags(
-        other,
-        torch.zeros(B, 3),
-        E_pi,
-        E_v,
-        W_pi,
-        W_v,
-        choice,
-        torch.tensor([lam]),
-        **args,
-        covariance_rate=0.0,
-        critic_feedback=1.0,
-    )
-    assert float(norm) == 6.875
+    assert norms(torch.tensor([[2.0, 0.0, 0.0]])) == [6.0, 6.875]
 
 
 def test_long_waits_do_not_blow_up_the_weights():
-    """Ninety near-identical holding steps used to pile up tags past the error they correct, and the
-    critic diverged to NaN in half the agents (the normalisation above fixed it)."""
+    """Ninety near-identical holding steps used to pile up the critic's tags past the error they
+    correct, and it diverged to NaN in half the agents (the normalisation above fixed it)."""
     task = make_task("WaitForReward", 16, seed=0, shaping_trials=100)
     agent = PlasticAgent(task, seed=0)
     agent.run(120)

@@ -48,7 +48,7 @@ def test_da_stimulation_is_the_dopamine_a_da_lesioned_circuit_lacks():
     x = torch.tensor([[1.0, 0.0, 1.0]]).expand(2, 3)
     circuit.forward(x)
     circuit.act()
-    E_v, norm = circuit.E_v.clone(), circuit.readout_norm.clone()
+    E_v, norm = circuit.E_v.clone(), circuit.readout_norm[:, 1].clone()  # the critic's
     circuit.forward(x)
     circuit.learn(torch.zeros(2), torch.zeros(2, dtype=torch.bool))
     assert torch.equal(circuit.levels["da"][-1], torch.full((2,), 0.5))
@@ -75,7 +75,7 @@ def test_ne_stimulation_above_half_triggers_the_network_reset():
     x = torch.tensor([[1.0, 0.0, 1.0]]).expand(2, 3)
     circuit.act(torch.zeros(2, dtype=torch.int64))
     circuit.forward(x, reset=torch.ones(2, dtype=torch.bool))
-    E, norm = circuit.E_pi.clone(), circuit.readout_norm.clone()
+    E, norm = circuit.E_pi.clone(), circuit.readout_norm[:, 0].clone()  # the actor's
     circuit.learn(torch.zeros(2), torch.zeros(2, dtype=torch.bool), torch.ones(2, dtype=torch.bool))
     da = circuit.levels["da"][-1]
     gate = (da.abs() > circuit.p.capture_threshold).float()

@@ -19,7 +19,7 @@ Per agent and step (DESIGN.md section 5):
   for hidden units the chosen action's feedback, as in AGREL, Roelfsema & van Ooyen 2005);
   ``W <- W + eta * delta * E``. Presynaptic factors are activity minus its running mean (a
   covariance rule) and each unit's rate is divided by ``1 + |pre|^2`` (normalised LMS; the
-  readouts' by ``1 + max(|R|^2, E_v . R)``, so tags piled up over similar states cannot overshoot
+  critic's by ``1 + max(|R|^2, E_v . R)``, so tags piled up over similar states cannot overshoot
   the error). 5-HT sets
   a threshold on ``|delta|`` below which nothing is captured. The hidden projections' capture is
   applied by the next ``act()``, fused with its tag (one pass over each weight and trace).
@@ -135,7 +135,8 @@ def readout_tags(
     critic_feedback: float,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Tag the readouts (in place on ``readout_mean``, ``E_pi``, ``E_v``); return their rate
-    normalisation ``1 + max(|R|^2, E_v . R)`` and the hidden units' postsynaptic tag factor."""
+    normalisations ``[B, 2]`` (the actor's ``1 + |R|^2``, the critic's ``1 + max(|R|^2, E_v . R)``)
+    and the hidden units' postsynaptic tag factor."""
     B, K, N = z.shape
     # Covariance rule: readout tags see presynaptic activity minus its running mean, so what
     # every trial shares does not swamp what tells trials apart; the bias input stays.
@@ -146,10 +147,12 @@ def readout_tags(
     # Hidden units are tagged by the feedback of the chosen action (AGREL) and of the critic.
     feedback = (W_pi[:, :, : K * N] * choice.unsqueeze(-1)).sum(1) + critic_feedback * W_v[:, 0, : K * N]
     post = feedback.view(B, K, N) * leak * (1 - z * z) * gain
-    # Normalised TD(lambda): divide by the trace's overlap with the current input, not just |R|^2,
-    # so that a long stretch of similar states (whose tags pile up) cannot overshoot the error.
+    # The critic's rate is normalised TD(lambda): divided by its trace's overlap with the current
+    # input where that exceeds |R|^2, so a long stretch of similar states (whose tags pile up)
+    # cannot overshoot the error it corrects.
+    norm = (R * R).sum(-1)
     overlap = (E_v[:, 0, :] * R).sum(-1)
-    return 1.0 + torch.maximum((R * R).sum(-1), overlap), post
+    return 1.0 + torch.stack([norm, torch.maximum(norm, overlap)], dim=1), post
 
 
 def hidden_tag_factors(
@@ -212,8 +215,11 @@ def capture_readouts(
     state-independent preference (its output at the mean readout) loses the fraction ``ne_reset``,
     its stimulus-selective part only ``ne_reset_selective``, so a false alarm in a stable task
     costs the learned stimulus-response mapping less. In place on ``W_pi``, ``W_v``, ``L_pi``, ``L_v``."""
-    for W, L, E, lr in ((W_pi, L_pi, E_pi, lr_actor), (W_v, L_v, E_v, lr_critic)):
-        step = rate * (lr / readout_norm)
+    for W, L, E, lr, norm in (
+        (W_pi, L_pi, E_pi, lr_actor, readout_norm[:, 0]),
+        (W_v, L_v, E_v, lr_critic, readout_norm[:, 1]),
+    ):
+        step = rate * (lr / norm)
         capture(W, E, step)
         capture(L, E, step)
         L.mul_(labile_keep)
@@ -359,7 +365,7 @@ class Circuit:
         self.keep = torch.ones(B, **kw)  # 0 where tags are wiped before the next tag
         self.value = torch.zeros(B, **kw)
         self.value_prev = torch.zeros(B, **kw)
-        self.readout_norm = torch.ones(B, **kw)
+        self.readout_norm = torch.ones(B, 2, **kw)  # the actor's and the critic's
         self.readout_mean = torch.zeros(B, K * N + D, **kw)
         self.input_mean = torch.zeros(B, D, **kw)
         self.h_mean = torch.zeros(B, K, N, **kw)

@@ -14,8 +14,9 @@ class CircuitParams(Replaceable):
     The learning rates are the fraction of a prediction error corrected in one update: each unit's
     rate is divided by ``1 + |its presynaptic input|^2``, as in normalised LMS (with
     ``hidden_norm=False`` the hidden rates are divided by the projection's fan-in instead), so
-    none needs retuning when the network grows. The readouts divide by the critic trace's overlap
-    with the present input where that is larger (normalised TD(lambda)).
+    none needs retuning when the network grows. The critic divides by its trace's overlap with the
+    present input where that is larger (normalised TD(lambda)), which keeps it stable over long
+    stretches of similar states.
     """
 
     # architecture
@@ -37,7 +38,7 @@ class CircuitParams(Replaceable):
     hidden_norm: bool = True  # hidden rates per unit / (1 + |pre|^2) (normalised LMS) instead of / fan-in
     critic_feedback: float = 1.0  # weight of the value gradient in the hidden units' tags
     tau_tag: float = 10.0  # steps
-    da_range: float = 1.0  # |DA| saturates here
+    da_range: float = 2.0  # |DA| saturates here (twice the tasks' reward scale)
     # serotonin: patience
     horizon_max: float = 100.0  # discount time constant at 5-HT = 1 (gamma = 1 - 1/horizon)
     horizon_min: float = 5.0  # ... at 5-HT = 0

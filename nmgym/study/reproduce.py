@@ -48,7 +48,7 @@ STUDIES: dict[str, tuple[str, list[str], dict[str, Any], int, dict[str, Any]]] =
         1000,
         {"trials": 700, "distractor_after": 400},
     ),
-    "WaitForReward": ("WaitForReward", ["5ht"], {"shaping_trials": 200}, 500, {"trials": 320, "shaping_trials": 150}),
+    "WaitForReward": ("WaitForReward", ["5ht"], {"shaping_trials": 200}, 500, {}),
     "CrossAreaXOR": ("CrossAreaXOR", ["longrange", "da"], {}, 2000, {}),
     "CrossAreaXOR-onebit": ("CrossAreaXOR", ["longrange"], {"rule": "a"}, 2000, {"trials": 1000}),
 }
