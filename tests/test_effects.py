@@ -71,6 +71,16 @@ def test_without_tags_only_an_immediate_reward_is_learned():
     assert accuracy["none", 0] >= accuracy["none", 5]
 
 
+@pytest.mark.parametrize(("delays", "trials", "shaping"), [((30, 60, 90), 500, 200), ((15, 30, 45), 300, 120)])
+def test_serotonin_lesion_makes_the_agent_quit_early_and_wait_less_on_omissions(delays, trials, shaping):
+    params = {"delays": delays, "shaping_trials": shaping}
+    intact = study("WaitForReward", "none", trials, params)
+    lesioned = study("WaitForReward", "5ht", trials, params)
+    assert median(intact, "failures_longest") <= 0.5  # the intact agent waits
+    assert median(lesioned, "failures_longest") >= 1.5 * median(intact, "failures_longest")
+    assert median(lesioned, "omission_wait") <= 0.75 * median(intact, "omission_wait")
+
+
 def test_xor_needs_dopamine_and_the_one_bit_control_survives_a_longrange_lesion():
     assert median(study("CrossAreaXOR", "da", 2000), "accuracy") <= 0.6
     control = {"rule": "a"}
