@@ -109,10 +109,11 @@ def plastic_update(batch: int, units: int, device: torch.device, compiled: bool,
 
 # ----------------------------------------------------------------------------------- agent loop
 def plastic_bytes(circuit) -> tuple[int, int]:
-    """Bytes of every plastic weight of a circuit, and of their traces."""
+    """Bytes of every plastic weight of a circuit, and of the state each step reads and writes once
+    beside them: their traces and the readouts' labile part."""
     c = circuit
     weights = (c.W_in, c.W_loc, c.W_lr, c.W_pi, c.W_v)
-    traces = (c.E_in, c.E_loc, c.E_lr, c.E_pi, c.E_v)
+    traces = (c.E_in, c.E_loc, c.E_lr, c.E_pi, c.E_v, c.L_pi, c.L_v)
     return tuple(sum(t.numel() * t.element_size() for t in group) for group in (weights, traces))
 
 
