@@ -7,11 +7,11 @@ import torch
 
 from agents import PlasticAgent
 from nmgym.circuit import Circuit, CircuitParams, attention_gain
-from nmgym.circuit.circuit import readout_tags
+from nmgym.circuit.circuit import compress_policy, readout_tags
 from nmgym.circuit.plasticity import capture, matvec, tag
 from nmgym.tasks import make_task
 
-NO_LEARNING = {"lr_actor": 0.0, "lr_critic": 0.0, "lr_hidden": 0.0}
+NO_LEARNING = {"lr_actor": 0.0, "lr_critic": 0.0, "lr_hidden": 0.0, "policy_compression": 0.0}
 
 
 def make(B=2, D=3, A=2, lesion=None, record=True, **params):
@@ -136,7 +136,7 @@ def test_weight_change_follows_the_sign_of_dopamine_and_vanishes_without_it():
     x0, x1 = torch.rand(2, 3), torch.rand(2, 3)
     changes = {}
     for reward, lesion in ((1.0, None), (-1.0, None), (1.0, "da")):
-        c = make(lesion=lesion)
+        c = make(lesion=lesion, policy_compression=0.0)  # the one change dopamine does not gate
         generator = torch.Generator().manual_seed(0)  # readouts with weights, so hidden units get feedback
         c.W_pi.copy_(0.3 * torch.randn(c.W_pi.shape, generator=generator))
         c.W_v.copy_(0.01 * torch.randn(c.W_v.shape, generator=generator))
@@ -184,7 +184,7 @@ def test_dopamine_delay_shifts_the_signal_by_exactly_that_many_steps():
 
 # ---------------------------------------------------------------- noradrenaline
 def test_surprise_raises_ne_and_triggers_a_reset_of_tags_and_labile_weights():
-    c = make(B=1, lr_actor=0.0, lr_critic=0.0, lr_hidden=0.0, ne_reset=0.5, ne_refractory=3, tau_labile=1e12)
+    c = make(B=1, **NO_LEARNING, ne_reset=0.5, ne_refractory=3, tau_labile=1e12)
     c.W_pi.normal_()
     c.L_pi.copy_(c.W_pi)  # all of it learned and still labile
     c.W_v.fill_(0.0)
@@ -213,7 +213,7 @@ def test_surprise_raises_ne_and_triggers_a_reset_of_tags_and_labile_weights():
 
 
 def test_ne_reset_cuts_the_mean_preference_more_than_the_selective_weights():
-    c = make(B=1, lr_actor=0.0, lr_critic=0.0, lr_hidden=0.0, ne_reset=0.9, ne_reset_selective=0.2, tau_labile=1e12)
+    c = make(B=1, **NO_LEARNING, ne_reset=0.9, ne_reset_selective=0.2, tau_labile=1e12)
     c.W_pi.normal_()
     c.L_pi.copy_(c.W_pi)
     x = torch.ones(1, 3)
@@ -233,7 +233,7 @@ def test_ne_reset_cuts_the_mean_preference_more_than_the_selective_weights():
 
 def test_consolidated_weights_survive_the_ne_reset_and_labile_ones_consolidate():
     tau = 4.0
-    c = make(B=1, lr_actor=0.0, lr_critic=0.0, lr_hidden=0.0, ne_reset=0.9, ne_reset_selective=0.9, tau_labile=tau)
+    c = make(B=1, **NO_LEARNING, ne_reset=0.9, ne_reset_selective=0.9, tau_labile=tau)
     consolidated, labile = torch.randn(c.W_pi.shape), torch.randn(c.W_pi.shape)
     c.W_pi.copy_(consolidated + labile)
     c.L_pi.copy_(labile)
@@ -340,3 +340,37 @@ def test_bad_construction_arguments():
         CircuitParams(tau_tag=-1.0)
     with pytest.raises(ValueError, match=r"unknown parameter.*speed"):
         CircuitParams().replace(speed=2)
+
+
+def test_policy_compression_descends_the_kl_to_the_marginal_policy_through_selective_weights():
+    B, A, n = 3, 2, 5
+    generator = torch.Generator().manual_seed(1)
+    W = torch.randn(B, A, n, generator=generator)
+    L = torch.zeros_like(W)
+    probs = torch.tensor([[0.99, 0.01], [0.5, 0.5], [0.2, 0.8]])
+    mean = torch.tensor([[0.5, 0.5], [0.5, 0.5], [0.3, 0.7]])
+    readout, readout_mean = torch.rand(B, n, generator=generator), torch.rand(B, n, generator=generator)
+    norm = torch.tensor([1.0, 2.0, 4.0])
+    W0 = W.clone()
+    compress_policy(W, L, probs, mean, readout, readout_mean, norm, 0.5, 0.2)
+    p = torch.tensor([[0.745, 0.255], [0.5, 0.5], [0.25, 0.75]])  # the marginal moved halfway to pi
+    torch.testing.assert_close(mean, p)
+    log_ratio = (probs / p).log()
+    post = -probs * (log_ratio - (probs * log_ratio).sum(-1, keepdim=True)) * (0.2 / norm).unsqueeze(-1)
+    R = torch.cat([(readout - readout_mean)[:, :-1], torch.zeros(B, 1)], dim=1)  # the bias column is spared
+    torch.testing.assert_close(W - W0, post.unsqueeze(-1) * R.unsqueeze(1))
+    torch.testing.assert_close(L, W - W0)  # what it changes is labile, like any learning
+    assert torch.count_nonzero(W[1] - W0[1]) == 0  # a policy at its marginal costs nothing
+    # The saturated choice relaxes toward the marginal: the preferred action's logit falls.
+    logits = (W - W0) @ R[0]
+    assert logits[0, 0] < logits[0, 1]
+
+
+def test_policy_compression_lets_a_saturated_wrong_choice_be_explored_again():
+    """XOR's linear 75%-correct solution: with compression off, agents keep it; on, most escape."""
+    solved = {}
+    for strength in (0.0, 0.1):
+        task = make_task("CrossAreaXOR", 16, seed=0)
+        d = PlasticAgent(task, seed=0, params=CircuitParams(policy_compression=strength)).run(1500)
+        solved[strength] = float((d["correct"][:, -300:].float().mean(1) >= 0.85).float().mean())
+    assert solved[0.1] >= solved[0.0] + 0.2, solved

@@ -33,6 +33,16 @@ Per agent and step (DESIGN.md section 5):
   What the readouts learn is labile at first and consolidates with time constant ``tau_labile``
   steps (synaptic tagging and capture, Frey & Morris 1997): a behaviour practised for long (a
   90-step wait) outlives a reset that a recent choice (a bandit arm) does not.
+* **Policy compression** (Tishby & Polani 2011; Lai & Gershman 2021): each step the actor
+  descends the information cost of its policy, ``KL(pi || p)`` with ``p`` the running marginal
+  of the policy over the last few steps (the agent's default action distribution), at rate
+  ``policy_compression``, through the stimulus-selective weights only. A stimulus-specific
+  preference costs information, so one the outcomes no longer pay for relaxes toward the
+  default and is explored again. A softmax saturated on a wrong choice gets no policy
+  gradient and, once the critic predicts the failure, no error either: XOR's linear 75%-correct
+  solution would otherwise be kept for good. A state-independent habit (holding through a
+  90-step wait, a bandit arm just learned) is the default itself and costs nothing, so the
+  policy still saturates there.
 * **5-HT patience** (Miyazaki et al. 2014; Schweighofer et al. 2008): the discount horizon, the
   capture threshold and the damping of cross-area coupling.
 
@@ -153,6 +163,33 @@ def readout_tags(
     norm = (R * R).sum(-1)
     overlap = (E_v[:, 0, :] * R).sum(-1)
     return 1.0 + torch.stack([norm, torch.maximum(norm, overlap)], dim=1), post
+
+
+def compress_policy(
+    W_pi: torch.Tensor,
+    L_pi: torch.Tensor,
+    probs: torch.Tensor,
+    policy_mean: torch.Tensor,
+    readout: torch.Tensor,
+    readout_mean: torch.Tensor,
+    readout_norm: torch.Tensor,
+    marginal_rate: float,
+    strength: float,
+) -> None:
+    """Policy compression: update the running marginal policy ``p`` (in place on ``policy_mean``,
+    at ``marginal_rate`` per step) and move the actor (its weights and their labile part, in
+    place) down the gradient of ``KL(pi || p)``: the logits move by ``-pi * (log(pi / p) - KL)``,
+    per readout input as the actor's tags see it (activity minus its running mean), at rate
+    ``strength / readout_norm``. The bias input is left out: the state-independent preference
+    is the default itself, so only how the policy depends on the state is compressed."""
+    policy_mean.add_(marginal_rate * (probs - policy_mean))
+    log_ratio = probs.clamp(min=1e-12).log() - policy_mean.clamp(min=1e-12).log()
+    kl = (probs * log_ratio).sum(-1, keepdim=True)
+    post = -probs * (log_ratio - kl) * (strength / readout_norm).unsqueeze(-1)
+    R = torch.cat([(readout - readout_mean)[:, :-1], torch.zeros_like(readout[:, :1])], dim=1)
+    step = post.unsqueeze(-1) * R.unsqueeze(1)
+    W_pi.add_(step)
+    L_pi.add_(step)
 
 
 def hidden_tag_factors(
@@ -352,6 +389,7 @@ class Circuit:
         self._readout_tags = compiled_if(compile, readout_tags)
         self._capture_readouts = compiled_if(compile, capture_readouts)
         self._hidden_tag_factors = compiled_if(compile, hidden_tag_factors)
+        self._compress_policy = compiled_if(compile, compress_policy)
         # Eagerly, relevance goes into a scratch buffer: a fresh large temporary each step costs page faults.
         scratch = torch.empty_like(self._W_in_t)
         self._relevance = compiled_if(compile, input_relevance, lambda w, w0: input_relevance(w, w0, out=scratch))
@@ -367,6 +405,7 @@ class Circuit:
         self.value_prev = torch.zeros(B, **kw)
         self.readout_norm = torch.ones(B, 2, **kw)  # the actor's and the critic's
         self.readout_mean = torch.zeros(B, K * N + D, **kw)
+        self.policy_mean = torch.full((B, A), 1.0 / A, **kw)  # the running marginal policy
         self.input_mean = torch.zeros(B, D, **kw)
         self.h_mean = torch.zeros(B, K, N, **kw)
         # modulator state
@@ -483,6 +522,18 @@ class Circuit:
             self.p.covariance_rate,
             self.p.critic_feedback,
         )
+        if self.p.policy_compression > 0:
+            self._compress_policy(
+                self.W_pi,
+                self.L_pi,
+                self.probs,
+                self.policy_mean,
+                self.readout,
+                self.readout_mean,
+                self.readout_norm[:, 0],
+                self.p.marginal_rate,
+                self.p.policy_compression,
+            )
         rates = self._pending or (torch.zeros_like(decay),) * 3
         pre_in, post_in, h_prev, post_loc, h_other, post_lr = self._hidden_tag_factors(
             gx,

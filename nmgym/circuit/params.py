@@ -16,7 +16,8 @@ class CircuitParams(Replaceable):
     ``hidden_norm=False`` the hidden rates are divided by the projection's fan-in instead), so
     none needs retuning when the network grows. The critic divides by its trace's overlap with the
     present input where that is larger (normalised TD(lambda)), which keeps it stable over long
-    stretches of similar states.
+    stretches of similar states. ``policy_compression`` is the rate (normalised the same way) at
+    which the actor descends the information cost of its policy, ``KL(pi || marginal)``.
     """
 
     # architecture
@@ -38,6 +39,8 @@ class CircuitParams(Replaceable):
     hidden_norm: bool = True  # hidden rates per unit / (1 + |pre|^2) (normalised LMS) instead of / fan-in
     critic_feedback: float = 1.0  # weight of the value gradient in the hidden units' tags
     tau_tag: float = 10.0  # steps
+    policy_compression: float = 0.1  # rate of the actor's pull toward its marginal policy (0: none)
+    marginal_rate: float = 0.3  # per step: the running marginal policy (the default compressed toward)
     da_range: float = 2.0  # |DA| saturates here (twice the tasks' reward scale)
     # serotonin: patience
     horizon_max: float = 100.0  # discount time constant at 5-HT = 1 (gamma = 1 - 1/horizon)
@@ -70,6 +73,8 @@ class CircuitParams(Replaceable):
             check_float(self, name, low=0.0)
         check_float(self, "sht_coupling", low=0.0, high=0.99)
         check_float(self, "tau_tag", low=0.0)
+        check_float(self, "policy_compression", low=0.0)
+        check_float(self, "marginal_rate", low=0.0, high=1.0, open_low=True)
         check_float(self, "da_range", low=0.0, open_low=True)
         check_float(self, "horizon_min", low=1.0)
         check_float(self, "horizon_max", low=self.horizon_min)
