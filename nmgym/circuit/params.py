@@ -39,7 +39,7 @@ class CircuitParams(Replaceable):
     hidden_norm: bool = True  # hidden rates per unit / (1 + |pre|^2) (normalised LMS) instead of / fan-in
     critic_feedback: float = 1.0  # weight of the value gradient in the hidden units' tags
     tau_tag: float = 10.0  # steps
-    policy_compression: float = 0.1  # rate of the actor's pull toward its marginal policy (0: none)
+    policy_compression: float = 0.0  # rate of the actor's pull toward its marginal policy (0: none; see Circuit)
     marginal_rate: float = 0.3  # per step: the running marginal policy (the default compressed toward)
     da_range: float = 2.0  # |DA| saturates here (twice the tasks' reward scale)
     # serotonin: patience
