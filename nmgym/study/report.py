@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from nmgym.circuit import LEVELS
+from nmgym.circuit import LEVELS, CircuitParams
 from nmgym.study.metrics import after_shaping, reversal_blocks, task_metrics
 from nmgym.study.runner import Study, atomic_write_text
 from nmgym.study.stats import compare
@@ -196,7 +196,7 @@ def plot_behaviour(study: Study, results: dict[str, dict[str, np.ndarray]], summ
     task = study.task
     if task == "DistalReward":
         metric_vs(list(p["delays"]), "accuracy_d{}")
-        ax.axvline(10, color="grey", lw=0.5, ls=":")
+        ax.axvline(CircuitParams().tau_tag, color="grey", lw=0.5, ls=":")  # studies run the default circuit
         ax.set(xlabel="reward delay D (steps of 100 ms)", ylabel="fraction correct", title="accuracy vs delay")
         caption = "Accuracy vs reward delay (second half of training; dotted: tag time constant)."
     elif task == "ReversalBandit":
