@@ -7,7 +7,7 @@ import torch
 
 from agents import PlasticAgent
 from nmgym.circuit import Circuit, CircuitParams, attention_gain
-from nmgym.circuit.circuit import compress_policy, readout_tags
+from nmgym.circuit.circuit import chosen_feedback, compress_policy, readout_tags
 from nmgym.circuit.plasticity import capture, matvec, tag
 from nmgym.tasks import make_task
 
@@ -73,6 +73,7 @@ def test_critic_rate_is_normalised_by_its_traces_overlap_with_the_present_input(
             W_pi,
             W_v,
             choice,
+            choice,
             torch.tensor([lam]),
             **args,
             covariance_rate=0.0,
@@ -84,6 +85,43 @@ def test_critic_rate_is_normalised_by_its_traces_overlap_with_the_present_input(
     assert [norms(same) for _ in range(3)] == [[2.0, 2.0], [2.0, 2.5], [2.0, 2.75]]
     # A new input overlaps the old tags only through the bias they share: 1 + 5 + lam * 1.75.
     assert norms(torch.tensor([[2.0, 0.0, 0.0]])) == [6.0, 6.875]
+
+
+@pytest.mark.parametrize(
+    ("probs", "action", "chosen", "expected"),
+    [
+        # (onehot - pi) = [-0.7, 0.8, -0.1]; the chosen action against the others renormalised:
+        # [-0.7/0.8, 1, -0.1/0.8] = [-0.875, 1, -0.125]
+        ([0.7, 0.2, 0.1], 1, True, [-1.0, 0.875]),
+        ([0.7, 0.2, 0.1], 1, False, [-0.8, 0.7]),
+        # A saturated choice: (onehot - pi) vanishes, the chosen action's feedback does not.
+        ([1 - 2e-6, 1e-6, 1e-6], 0, True, [0.5, -1.0]),
+        ([1 - 2e-6, 1e-6, 1e-6], 0, False, [1e-6, -2e-6]),
+        ([1.0, 0.0, 0.0], 0, True, [1.0, 0.0]),  # float32 saturation: no alternative left to weigh
+    ],
+)
+def test_hidden_units_get_the_chosen_actions_feedback(probs, action, chosen, expected):
+    """AGREL feedback to two hidden units from actor rows [1, 0], [0, 1], [1, 1] (critic's off)."""
+    B, K, N, A = 1, 1, 2, 3
+    W_pi = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0]]])
+    onehot, pi = torch.nn.functional.one_hot(torch.tensor([action]), A).float(), torch.tensor([probs])
+    _, post = readout_tags(
+        torch.zeros(B, 3),
+        torch.zeros(B, 3),
+        torch.zeros(B, A, 3),
+        torch.zeros(B, 1, 3),
+        W_pi,
+        torch.zeros(B, 1, 3),
+        onehot - pi,
+        chosen_feedback(onehot, pi) if chosen else onehot - pi,
+        torch.tensor([0.5]),
+        torch.zeros(B, K, N),
+        torch.ones(B, K, N),
+        torch.ones(K, N),
+        covariance_rate=0.0,
+        critic_feedback=0.0,
+    )
+    torch.testing.assert_close(post.view(N), torch.tensor(expected), atol=1e-5, rtol=1e-4)
 
 
 def test_long_waits_do_not_blow_up_the_weights():
@@ -302,8 +340,9 @@ def test_lesions_change_only_what_they_name():
             assert torch.equal(getattr(c, name), getattr(intact, name)), (spec, name)
 
 
-def test_tag_lesion_leaves_only_the_present_step():
-    c = make(lesion="tags", **NO_LEARNING)
+@pytest.mark.parametrize("actor_input", [False, True])
+def test_tag_lesion_leaves_only_the_present_step(actor_input):
+    c = make(lesion="tags", actor_input=actor_input, **NO_LEARNING)
     c.forward(torch.rand(2, 3))
     c.act(torch.tensor([0, 1]))
     c.forward(torch.rand(2, 3))
@@ -311,8 +350,11 @@ def test_tag_lesion_leaves_only_the_present_step():
     choice = torch.nn.functional.one_hot(torch.tensor([1, 1]), 2).float() - c.probs
     centred = c.readout - c.readout_mean  # the covariance rule's presynaptic term
     centred[:, -1] = 1.0
+    if not actor_input:  # the actor learns from the areas and the bias, not from the input itself
+        centred[:, c.K * c.N : -1] = 0.0
     expected = choice.unsqueeze(-1) * centred.unsqueeze(1)
     assert torch.allclose(c.E_pi, expected, atol=1e-6)
+    assert torch.count_nonzero(c.E_pi[:, :, c.K * c.N : -1]) == (0 if not actor_input else 2 * 2 * 3)
 
 
 def test_longrange_lesion_isolates_the_areas():
@@ -366,11 +408,25 @@ def test_policy_compression_descends_the_kl_to_the_marginal_policy_through_selec
     assert logits[0, 0] < logits[0, 1]
 
 
+def xor_solved(params: CircuitParams, trials: int = 1500) -> float:
+    """Fraction of 16 agents at >= 0.85 correct over CrossAreaXOR's last 300 of ``trials`` trials."""
+    task = make_task("CrossAreaXOR", 16, seed=0)
+    d = PlasticAgent(task, seed=0, params=params).run(trials)
+    return float((d["correct"][:, -300:].float().mean(1) >= 0.85).float().mean())
+
+
+# The actor reading the input directly, with AGREL feedback scaled by (onehot - pi): the circuit
+# before the actor read the areas only. Most agents then keep XOR's linear 75%-correct solution.
+LINEAR_TRAP = CircuitParams(actor_input=True, chosen_feedback=False)
+
+
 def test_policy_compression_lets_a_saturated_wrong_choice_be_explored_again():
     """XOR's linear 75%-correct solution: with compression off, agents keep it; on, most escape."""
-    solved = {}
-    for strength in (0.0, 0.1):
-        task = make_task("CrossAreaXOR", 16, seed=0)
-        d = PlasticAgent(task, seed=0, params=CircuitParams(policy_compression=strength)).run(1500)
-        solved[strength] = float((d["correct"][:, -300:].float().mean(1) >= 0.85).float().mean())
+    solved = {s: xor_solved(LINEAR_TRAP.replace(policy_compression=s)) for s in (0.0, 0.1)}
     assert solved[0.1] >= solved[0.0] + 0.2, solved
+
+
+def test_an_actor_reading_the_areas_with_chosen_feedback_escapes_the_linear_xor_solution():
+    """The default circuit forms XOR's conjunction where the direct-input actor settles for 75%."""
+    default, trap = xor_solved(CircuitParams()), xor_solved(LINEAR_TRAP)
+    assert default >= 0.75 and default >= trap + 0.3, (default, trap)

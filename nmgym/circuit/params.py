@@ -30,6 +30,7 @@ class CircuitParams(Replaceable):
     longrange_scale: float = 6.0  # strong coupling: conjunctions across areas need nonlinear mixing
     noise: float = 0.02
     beta: float = 1.0  # inverse temperature of the policy
+    actor_input: bool = False  # the actor reads the attended input directly, not only through the areas
     # plasticity
     lr_actor: float = 1.0
     lr_critic: float = 0.1
@@ -37,6 +38,7 @@ class CircuitParams(Replaceable):
     lr_hidden: float = 0.2
     hidden_covariance: bool = True  # hidden tags see presynaptic activity minus its running mean
     hidden_norm: bool = True  # hidden rates per unit / (1 + |pre|^2) (normalised LMS) instead of / fan-in
+    chosen_feedback: bool = True  # hidden tags: the chosen action's weights against the others' (AGREL)
     critic_feedback: float = 1.0  # weight of the value gradient in the hidden units' tags
     tau_tag: float = 10.0  # steps
     policy_compression: float = 0.0  # rate of the actor's pull toward its marginal policy (0: none; see Circuit)

@@ -32,7 +32,7 @@ DEFAULT_SESSION_TRIALS = 200  # for tasks whose natural episode is a single tria
 SIGNAL_BOUND = 10.0  # TD error, dopamine and reward rate are clipped to [-10, 10] in the observation
 LEVEL_HIGH = 4.0  # NE, ACh and 5-HT levels are clipped to [0, 4] in the observation
 # Circuit attributes shared by the batch (not per agent), and delay lines ([delay + 1, B]).
-_SHARED = frozenset({"_in_mask_t", "others", "leak"})
+_SHARED = frozenset({"_in_mask_t", "_actor_mask", "others", "leak"})
 _QUEUES = frozenset({"da_queue", "ne_queue"})
 
 
