@@ -14,7 +14,8 @@ Per agent and step (DESIGN.md section 5):
   projects to striatum as well as to association areas); the actor reads the areas only
   (``actor_input=True`` gives it ``r`` too). A direct input path lets the actor settle on the
   best linear rule before the areas have formed a conjunction: on CrossAreaXOR half the agents
-  stayed on a 75%-correct linear solution (last-fifth accuracy 0.79 -> 0.95 without it).
+  stayed on a 75%-correct linear solution (without the direct path and with the chosen action's
+  feedback below, last-fifth accuracy 0.79 -> 0.95; 64 agents, ``scripts/agent_table.py``).
 * **DA** (Schultz, Dayan & Montague 1997): ``delta = r + gamma * V' - V``, gamma set by 5-HT
   (Doya 2002).
 * **Tags and capture** (Frey & Morris 1997; Izhikevich 2007): each projection keeps an
@@ -176,7 +177,7 @@ def readout_tags(
     # The critic's rate is normalised TD(lambda): divided by its trace's overlap with the current
     # input where that exceeds |R|^2, so a long stretch of similar states (whose tags pile up)
     # cannot overshoot the error it corrects.
-    norm = (R * R).sum(-1)
+    norm = (R * R).sum(-1)  # the actor's too, over the whole readout (its masked inputs included)
     overlap = (E_v[:, 0, :] * R).sum(-1)
     return 1.0 + torch.stack([norm, torch.maximum(norm, overlap)], dim=1), post
 
