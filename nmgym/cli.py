@@ -59,6 +59,7 @@ def _study(args: argparse.Namespace) -> int:
         seed=args.seed,
         out=args.out,
         params=parse_assignments(args.param, "param"),
+        circuit=parse_assignments(args.circuit, "circuit"),
         trials=args.trials,
         chunk_size=args.chunk_size,
         device=args.device,
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--chunk-size", type=int, default=None, help="agents per resumable chunk (default: all)")
     study.add_argument("--device", default="cpu", help="torch device (default cpu)")
     study.add_argument("--param", action="append", metavar="NAME=VALUE", help="task parameter (repeatable)")
+    study.add_argument("--circuit", action="append", metavar="NAME=VALUE", help="circuit parameter (repeatable)")
     study.add_argument("--out", required=True, help="study folder (re-running the same command resumes)")
     study.set_defaults(run=_study)
     rep = commands.add_parser("reproduce", help="run the effect catalogue and write effects.json and report.md")

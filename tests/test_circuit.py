@@ -7,7 +7,7 @@ import torch
 
 from agents import PlasticAgent
 from nmgym.circuit import Circuit, CircuitParams, attention_gain
-from nmgym.circuit.circuit import chosen_feedback, compress_policy, readout_tags
+from nmgym.circuit.circuit import cholinergic_transient, chosen_feedback, compress_policy, readout_tags
 from nmgym.circuit.plasticity import capture, matvec, tag
 from nmgym.tasks import make_task
 
@@ -321,6 +321,41 @@ def test_ach_gain_is_above_one_on_relevant_and_below_one_on_irrelevant_channels(
     assert gain[0, 0].item() == pytest.approx(((1.0 + 1e-4) / (mean + 1e-4)).item(), rel=1e-5)
     assert torch.equal(attention_gain(relevance, torch.zeros(1), 1.0), torch.ones(1, 4))  # no ACh: flat
     assert torch.allclose(attention_gain(torch.zeros(1, 4), torch.ones(1), 1.0), torch.ones(1, 4))
+
+
+def test_cholinergic_transient_by_hand():
+    x = torch.tensor([[2.0, 0.0]])
+    mean, var = torch.zeros(1, 2), torch.ones(1, 2)
+    relevance = torch.tensor([[3.0, 1.0]])
+    phasic = cholinergic_transient(x, mean, var, relevance, slope=8.0, threshold=1.0, rate=0.1)
+    surprise = (3.0001 * 2.0 / math.sqrt(1.0001)) / 4.0002  # the relevance-weighted deviation
+    assert phasic.item() == pytest.approx(1 / (1 + math.exp(-8.0 * (surprise - 1.0))), rel=1e-5)
+    assert mean[0].tolist() == pytest.approx([0.2, 0.0])  # the statistics move after the read
+    assert var[0].tolist() == pytest.approx([1.0 + 0.1 * (1.8**2 - 1.0), 0.9])
+    # the same deviation on the less relevant channel is less surprising
+    quiet = cholinergic_transient(x.flip(-1), torch.zeros(1, 2), torch.ones(1, 2), relevance, 8.0, 1.0, 0.1)
+    assert quiet.item() < phasic.item()
+
+
+def test_a_surprising_input_evokes_a_transient_that_boosts_the_input_gain():
+    steady, odd = torch.zeros(2, 3), torch.tensor([[4.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    levels = {}
+    for lesion in (None, "ach", "ach:clamp=0.5", "ach=0.5"):
+        c = make(lesion=lesion, ach_transient=2.0, **NO_LEARNING)
+        for _ in range(20):
+            c.forward(steady)
+        assert c.ach_phasic.max() < 0.01, lesion  # an expected input evokes nothing
+        c.forward(odd)
+        levels[lesion] = c.ach_phasic.clone()
+        attended = c.readout[:, c.K * c.N : -1]  # the readout's direct view: the attended input
+        expected = c.gain * (1.0 + 2.0 * c.ach_phasic.unsqueeze(-1)) * odd
+        assert torch.allclose(attended, expected), lesion
+    assert levels[None][0] > 0.95 and levels[None][1] < 0.01  # only the agent that saw the odd input
+    assert levels["ach"].eq(0).all() and levels["ach:clamp=0.5"].eq(0).all()  # no phasic signal
+    assert torch.allclose(levels["ach=0.5"], 0.5 * levels[None])
+    default = make(**NO_LEARNING)  # ach_transient = 0: no phasic ACh at all
+    default.forward(odd)
+    assert default.ach_phasic.eq(0).all()
 
 
 def test_lesions_change_only_what_they_name():

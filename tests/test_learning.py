@@ -32,3 +32,20 @@ def test_plastic_circuit_beats_random(name):
     plastic = score(PlasticAgent(make_task(name, 32, seed=5, **params), seed=5, **options), trials, metric)
     random = score(RandomAgent(make_task(name, 32, seed=5, **params), seed=5), trials, metric)
     assert plastic >= random + margin, (plastic, random)
+
+
+def test_cholinergic_transients_help_detect_brief_signals():
+    """Phasic ACh (off by default) encodes a brief signal as a larger step than the noise around
+    it: SustainedAttention's last-fifth accuracy rises (measured with these settings: 0.756 ->
+    0.809), and the ``ach`` lesion, which removes the transients, loses it again (0.763, the same
+    as the lesion without them)."""
+    from nmgym.circuit import CircuitParams
+
+    def accuracy(ach_transient: float, lesion: str | None = None) -> float:
+        task = make_task("SustainedAttention", 64, seed=3)
+        agent = PlasticAgent(task, params=CircuitParams(ach_transient=ach_transient), lesion=lesion, seed=3)
+        return score(agent, 1000, "correct")
+
+    with_transients = accuracy(2.0)
+    assert with_transients >= accuracy(0.0) + 0.02
+    assert with_transients >= accuracy(2.0, "ach") + 0.02

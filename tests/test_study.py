@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -128,6 +129,21 @@ def test_folder_with_another_study_is_refused(tmp_path: Path) -> None:
         small(tmp_path / "s", seed=4).prepare()
 
 
+def test_a_circuit_variant_is_part_of_the_study(tmp_path: Path) -> None:
+    study = small(tmp_path / "s", circuit={"ach_transient": 2.0})
+    assert study.manifest()["circuit_params"]["ach_transient"] == 2.0
+    plastic = [c for c in study.chunks() if not c.condition.startswith("ref:")]
+    assert plastic and all(c.circuit == {"ach_transient": 2.0} for c in plastic)
+    assert all(c.circuit == {} for c in study.chunks() if c.condition.startswith("ref:"))
+    study.prepare()
+    with pytest.raises(ValueError, match=r"holds a different study.*circuit_params"):
+        small(tmp_path / "s").prepare()
+    # the chunk runs the variant: its recorded ACh level carries the transients
+    chunk = Chunk("SustainedAttention", "none", 0, 2, 0, 12, {}, {}, record=2)
+    default, variant = run_chunk(chunk), run_chunk(dataclasses.replace(chunk, circuit={"ach_transient": 4.0}))
+    assert np.all(default["trace_ach"] == 1.0) and variant["trace_ach"].max() > 1.1
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -135,6 +151,8 @@ def test_folder_with_another_study_is_refused(tmp_path: Path) -> None:
         (["study", "ReversalBandit", "--lesion", "serotonin"], "unknown lesion token 'serotonin'"),
         (["study", "ReversalBandit", "--lesion", "ne", "--param", "bogus=1"], "unknown parameter"),
         (["study", "ReversalBandit", "--lesion", "ne", "--agents", "0"], "agents=0"),
+        (["study", "ReversalBandit", "--lesion", "ne", "--circuit", "bogus=1"], "unknown parameter(s) bogus"),
+        (["study", "ReversalBandit", "--lesion", "ne", "--circuit", "ach_transient=-1"], "ach_transient=-1"),
     ],
 )
 def test_bad_input_gives_clear_errors(tmp_path: Path, capsys, argv: list[str], message: str) -> None:

@@ -7,6 +7,16 @@ Per agent and step (DESIGN.md section 5):
   learned relevance: how far dopamine-gated plasticity has moved its synapses onto the areas
   (the inputs learning has used, alone or in conjunction). High ACh amplifies relevant channels and suppresses the rest;
   ACh also scales long-range coupling (Rodriguez et al. 2004, a model assumption beyond it).
+  **Phasic ACh** (off by default; ``ach_transient > 0``): a cholinergic transient on a surprising
+  attended input (Parikh et al. 2007; Hasselmo & Sarter 2011), ``sigmoid(k (s - s0))`` with ``s``
+  the relevance-weighted deviation of the inputs from their running statistics (in standard
+  deviations), multiplies that step's input gain by ``1 + ach_transient * transient``. A brief
+  signal is then encoded as a larger, partly thresholded step than the noise around it; the
+  ``ach`` lesion removes it, ``ach=0.5`` halves it, a clamp leaves no phasic signal. Measured
+  with ``ach_transient=2`` (32 agents, seed 1): on SustainedAttention the d' of the policy's logit
+  for one-step signals 0.81 -> 1.20 (a cross-validated linear read-out of the areas 1.04 -> 1.59)
+  and last-fifth accuracy 0.72 -> 0.80, CueReward 0.71 -> 0.75; but DistalReward 0.98 -> 0.89
+  (its randomly firing distractor channels evoke transients too), so it is off by default.
 * **Areas**: ``h_k <- h_k + a * (tanh(G * (W_in (g x) + W_loc h_k + c * W_lr h_other) + noise) - h_k)``
   with per-unit leak ``a`` (log-spaced: slow units keep time), NE gain ``G`` and coupling ``c``.
 * **Actor and critic**: ``pi = softmax(beta * W_pi h)``, ``V = w_v . r``: the critic reads
@@ -87,6 +97,31 @@ def attention_gain(relevance: torch.Tensor, ach: torch.Tensor, strength: float) 
     rel = relevance.abs()
     ratio = (rel + 1e-4) / (rel.mean(-1, keepdim=True) + 1e-4)
     return torch.relu(1.0 + strength * ach.unsqueeze(-1) * (ratio - 1.0))
+
+
+def cholinergic_transient(
+    x: torch.Tensor,
+    mean: torch.Tensor,
+    var: torch.Tensor,
+    relevance: torch.Tensor,
+    slope: float,
+    threshold: float,
+    rate: float,
+) -> torch.Tensor:
+    """Phasic ACh ``[B]`` on a surprising attended input (Parikh et al. 2007; Hasselmo & Sarter 2011).
+
+    ``sigmoid(slope * (s - threshold))`` with ``s = sum_i w_i |x_i - mean_i| / std_i``: each
+    channel's deviation from its running statistics, in standard deviations, weighted by its share
+    ``w`` of the relevance (uniform before any is learned). ``x``, ``mean``, ``var`` and
+    ``relevance`` are ``[B, D]``; ``mean`` and ``var`` are updated in place at ``rate`` after the
+    deviation is read.
+    """
+    deviation = (x - mean).abs() / (var + 1e-4).sqrt()
+    share = relevance.abs() + 1e-4
+    surprise = (share * deviation).sum(-1) / share.sum(-1)
+    mean.add_(rate * (x - mean))
+    var.add_(rate * ((x - mean).square() - var))
+    return torch.sigmoid(slope * (surprise - threshold))
 
 
 def activity(
@@ -449,6 +484,12 @@ class Circuit:
         self._W_in_initial_t = self._W_in_t.clone()  # relevance: how far plasticity moved each input's synapses
         self.relevance = torch.zeros(B, D - 1, **kw)
         self.gain = torch.ones(B, D - 1, **kw)
+        # Phasic ACh (``ach_transient > 0``): the inputs' running statistics and the last transient.
+        # A lesion scales the transient with the tonic level; a clamp leaves no phasic signal.
+        self.sensory_mean = torch.zeros(B, D - 1, **kw)
+        self.sensory_var = torch.ones(B, D - 1, **kw)
+        self.ach_phasic = torch.zeros(B, **kw)
+        self._phasic_scale = 0.0 if self.lesion.ach.clamp is not None else self.lesion.ach.scale
         self.ach_tonic = self.ach = modulate(torch.ones(B, **kw), self.lesion.ach)
         self.sht_tonic = self.sht = modulate(torch.ones(B, **kw), self.lesion.sht)
         self._set_tonic_effects()
@@ -508,11 +549,24 @@ class Circuit:
         if reset is not None:
             self.h.mul_((~reset).to(self.dtype).view(B, 1, 1))
         h_prev = self.h
+        x = x.to(self.dtype)
+        input_gain = self.gain
+        if p.ach_transient > 0 and self._phasic_scale > 0:
+            self.ach_phasic = self._phasic_scale * cholinergic_transient(
+                x,
+                self.sensory_mean,
+                self.sensory_var,
+                self.relevance,
+                p.ach_transient_slope,
+                p.ach_transient_threshold,
+                p.covariance_rate,
+            )
+            input_gain = input_gain * (1.0 + p.ach_transient * self.ach_phasic.unsqueeze(-1))
         weights = (self._W_in_t, self._W_loc, self._W_lr, self.W_pi, self.W_v)
         self.h, z, gx, h_other, gain, self.readout, self.probs, value = self._forward(
             h_prev,
-            x.to(self.dtype),
-            self.gain,
+            x,
+            input_gain,
             *weights,
             self.coupling,
             self.ne,
@@ -722,5 +776,5 @@ class Circuit:
         self.keep = (~wipe).to(self.dtype)
 
         if self.record:
-            for name, level in zip(LEVELS, (da, self.ne, self.ach, self.sht), strict=True):
+            for name, level in zip(LEVELS, (da, self.ne, self.ach + self.ach_phasic, self.sht), strict=True):
                 self.levels[name].append(level.clone())

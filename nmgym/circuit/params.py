@@ -63,6 +63,9 @@ class CircuitParams(Replaceable):
     # acetylcholine: attention
     ach_attention: float = 0.3
     ach_coupling: float = 0.5
+    ach_transient: float = 0.0  # input-gain boost at a full cholinergic transient (0: no phasic ACh)
+    ach_transient_threshold: float = 1.0  # attended deviation (in standard deviations) at half a transient
+    ach_transient_slope: float = 8.0  # the inputs' running statistics move at covariance_rate
 
     def __post_init__(self) -> None:
         check_int(self, "n_areas", low=1)
@@ -83,6 +86,8 @@ class CircuitParams(Replaceable):
         check_float(self, "ne_short", low=1.0)
         check_float(self, "ne_long", low=1.0)
         for name in ("ne_slope", "ne_threshold", "ne_lr_boost", "ne_gain", "ach_attention", "ach_coupling"):
+            check_float(self, name, low=0.0)
+        for name in ("ach_transient", "ach_transient_threshold", "ach_transient_slope"):
             check_float(self, name, low=0.0)
         check_float(self, "ne_reset", low=0.0, high=1.0)
         check_float(self, "ne_reset_selective", low=0.0, high=1.0)

@@ -54,6 +54,7 @@ class Chunk:
     params: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     record: int = 0  # agents (from ``start``) whose modulator levels are kept, per step
+    circuit: dict[str, Any] = field(default_factory=dict)  # CircuitParams overrides (plastic conditions)
 
     @property
     def name(self) -> str:
@@ -102,7 +103,10 @@ def run_chunk(chunk: Chunk, device: str | torch.device = "cpu") -> dict[str, np.
         options = dict(chunk.options)
         if "inputs" in options:
             options["inputs"] = tuple(options["inputs"])
-        agent = PlasticAgent(env, lesion=chunk.condition, seed=chunk.seed, record=chunk.record > 0, **options)
+        params = CircuitParams().replace(**chunk.circuit)
+        agent = PlasticAgent(
+            env, params=params, lesion=chunk.condition, seed=chunk.seed, record=chunk.record > 0, **options
+        )
     data = agent.run(chunk.trials)
     out = {key: value.detach().cpu().numpy().astype(np.float32) for key, value in data.items()}
     if chunk.record > 0 and isinstance(agent, PlasticAgent):
@@ -153,6 +157,8 @@ class Study:
         references: also run the TD and random reference agents.
         record: agents of each plastic condition's first chunk whose modulator levels are kept.
         device: torch device (not part of the study's identity).
+        circuit: :class:`~nmgym.circuit.CircuitParams` overrides for the plastic conditions (the
+            lesions are then compared with the intact circuit of those parameters).
     """
 
     task: str
@@ -167,6 +173,7 @@ class Study:
     record: int = 4
     device: str = "cpu"
     options: dict[str, Any] | None = None
+    circuit: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         task_class(self.task)
@@ -183,6 +190,7 @@ class Study:
         self.full_params = task_params(self.task, {**protocol["params"], **self.params})
         self.overrides = {k: v for k, v in self.full_params.items() if k in {**protocol["params"], **self.params}}
         self.options = dict(protocol["options"] if self.options is None else self.options)
+        self.circuit_params = CircuitParams().replace(**self.circuit)  # validated: bad names raise ValueError
         lesions = ["none"] + [spec for spec in self.lesions if spec not in ("none", "")]
         for spec in lesions:
             check_condition(spec)
@@ -203,7 +211,7 @@ class Study:
             "overrides": self.overrides,
             "options": _jsonable(self.options),
             "record": self.record,
-            "circuit_params": _jsonable(dataclasses.asdict(CircuitParams())),
+            "circuit_params": _jsonable(dataclasses.asdict(self.circuit_params)),
         }
 
     def chunks(self) -> list[Chunk]:
@@ -224,6 +232,7 @@ class Study:
                         self.overrides,
                         self.options if plastic else {},
                         self.record if plastic and start == 0 else 0,
+                        dict(self.circuit) if plastic else {},
                     )
                 )
         return out
