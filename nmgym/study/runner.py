@@ -118,6 +118,14 @@ def run_chunk(chunk: Chunk, device: str | torch.device = "cpu") -> dict[str, np.
     return out
 
 
+def _difference(key: str, theirs: Any, mine: Any) -> str:
+    """One manifest entry's difference; for a dict (the circuit's parameters) only the keys that differ."""
+    if isinstance(theirs, dict) and isinstance(mine, dict):
+        names = sorted(n for n in set(theirs) | set(mine) if theirs.get(n) != mine.get(n))
+        return "; ".join(f"{key}.{n}: folder has {theirs.get(n)!r}, asked {mine.get(n)!r}" for n in names)
+    return f"{key}: folder has {theirs!r}, asked {mine!r}"
+
+
 def atomic_write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write ``arrays`` to ``path`` so that the file is either complete or absent."""
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
@@ -250,7 +258,7 @@ class Study:
                 raise ValueError(f"{path} is not a readable study manifest ({error}); use another --out") from error
             if theirs != mine:
                 keys = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
-                diffs = "; ".join(f"{k}: folder has {theirs.get(k)!r}, asked {mine.get(k)!r}" for k in keys)
+                diffs = "; ".join(_difference(k, theirs.get(k), mine.get(k)) for k in keys)
                 raise ValueError(
                     f"{self.out} holds a different study ({diffs}); choose another --out or delete that folder"
                 )
