@@ -8,6 +8,7 @@ the TD baseline, comes from ``scripts/agent_table.py``).
 import pytest
 
 from agents import PlasticAgent, RandomAgent
+from nmgym.circuit import CircuitParams
 from nmgym.tasks import make_task
 
 CASES = {
@@ -39,7 +40,6 @@ def test_cholinergic_transients_help_detect_brief_signals():
     it: SustainedAttention's last-fifth accuracy rises (measured with these settings: 0.756 ->
     0.809), and the ``ach`` lesion, which removes the transients, loses it again (0.763, the same
     as the lesion without them)."""
-    from nmgym.circuit import CircuitParams
 
     def accuracy(ach_transient: float, lesion: str | None = None) -> float:
         task = make_task("SustainedAttention", 64, seed=3)
