@@ -64,8 +64,10 @@ class CircuitParams(Replaceable):
     ach_attention: float = 0.3
     ach_coupling: float = 0.5
     ach_transient: float = 0.0  # input-gain boost at a full cholinergic transient (0: no phasic ACh)
-    ach_transient_threshold: float = 1.0  # attended deviation (in standard deviations) at half a transient
-    ach_transient_slope: float = 8.0  # the inputs' running statistics move at covariance_rate
+    # attended deviation from the inputs' running statistics (which move at covariance_rate), in
+    # standard deviations, at half a transient
+    ach_transient_threshold: float = 1.0
+    ach_transient_slope: float = 8.0
 
     def __post_init__(self) -> None:
         check_int(self, "n_areas", low=1)
