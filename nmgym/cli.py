@@ -48,6 +48,16 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _workers(args: argparse.Namespace) -> int:
+    from nmgym.study.runner import default_workers
+
+    if args.workers is None:
+        return default_workers(args.device)
+    if args.workers < 1:
+        raise ValueError(f"--workers {args.workers} is not allowed; give 1 or more processes")
+    return args.workers
+
+
 def _study(args: argparse.Namespace) -> int:
     from agents.train import parse_assignments
     from nmgym.study import Study, write_report
@@ -64,7 +74,7 @@ def _study(args: argparse.Namespace) -> int:
         chunk_size=args.chunk_size,
         device=args.device,
     )
-    study.run(progress=True)
+    study.run(progress=True, workers=_workers(args))
     summary = write_report(study)
     for lesion, metrics in summary["lesions"].items():
         cells = ", ".join(
@@ -78,7 +88,7 @@ def _study(args: argparse.Namespace) -> int:
 def _reproduce(args: argparse.Namespace) -> int:
     from nmgym.study import reproduce
 
-    effects = reproduce(args.out, quick=args.quick, seed=args.seed, device=args.device)
+    effects = reproduce(args.out, quick=args.quick, seed=args.seed, device=args.device, workers=_workers(args))
     for e in effects:
         print(f"{'holds' if e['holds'] else 'FAILS':<6} {e['effect']} ({e['task']}, {e['lesion']})")
     print(f"{sum(e['holds'] for e in effects)}/{len(effects)} rows hold; wrote {args.out}/report.md and effects.json")
@@ -100,6 +110,9 @@ def _bench(args: argparse.Namespace) -> int:
     print(format_table(result))
     print(f"wrote {write(result, Path(args.out))}")
     return 0
+
+
+WORKERS_HELP = "processes running chunks side by side (default: one per CPU on a CPU device, 1 on an accelerator)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,12 +153,14 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--param", action="append", metavar="NAME=VALUE", help="task parameter (repeatable)")
     study.add_argument("--circuit", action="append", metavar="NAME=VALUE", help="circuit parameter (repeatable)")
     study.add_argument("--out", required=True, help="study folder (re-running the same command resumes)")
+    study.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     study.set_defaults(run=_study)
     rep = commands.add_parser("reproduce", help="run the effect catalogue and write effects.json and report.md")
     rep.add_argument("--quick", action="store_true", help="20 agents, no reference agents (under 5 minutes)")
     rep.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     rep.add_argument("--device", default="cpu", help="torch device (default cpu)")
     rep.add_argument("--out", required=True, help="output folder")
+    rep.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     rep.set_defaults(run=_reproduce)
     bench = commands.add_parser("bench", help="speed of every kernel against the memory limit and the peers")
     bench.add_argument("--quick", action="store_true", help="fewer sizes, shorter timings (about a minute)")

@@ -12,7 +12,7 @@ import torch
 
 from nmgym.cli import main
 from nmgym.study import Study, bootstrap_ci, permutation_test, task_metrics, trials_to_criterion, write_report
-from nmgym.study.runner import Chunk, run_chunk
+from nmgym.study.runner import Chunk, run_chunk, run_chunks
 
 
 def small(out: Path, **kwargs) -> Study:
@@ -92,7 +92,17 @@ def test_reversal_metrics_on_known_records() -> None:
     np.testing.assert_array_equal(m["first_block_end"], [1, 1])
 
 
-def test_resume_after_interrupt_is_identical(tmp_path: Path) -> None:
+def same_chunks(a: Path, b: Path, study: Study) -> None:
+    """The two study folders hold bitwise the same chunk files."""
+    for chunk in study.chunks():
+        with np.load(a / "chunks" / chunk.name) as x, np.load(b / "chunks" / chunk.name) as y:
+            assert x.files == y.files
+            for key in x.files:
+                np.testing.assert_array_equal(x[key], y[key])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_resume_after_interrupt_is_identical(tmp_path: Path, workers: int) -> None:
     full = small(tmp_path / "full")
     full.run(progress=False)
     write_report(full)
@@ -105,22 +115,40 @@ def test_resume_after_interrupt_is_identical(tmp_path: Path) -> None:
 
     broken = small(tmp_path / "broken")
     with pytest.raises(Stop):
-        broken.run(progress=False, on_chunk=stop)
-    assert len(list((tmp_path / "broken" / "chunks").glob("*.npz"))) == 1
+        broken.run(progress=False, on_chunk=stop, workers=workers)
+    written = len(list((tmp_path / "broken" / "chunks").glob("*.npz")))
+    # one by one, the interrupt comes after the first chunk; in processes, the chunks in flight finish
+    assert written == 1 if workers == 1 else 1 <= written <= workers
     assert not list((tmp_path / "broken" / "chunks").glob(".tmp-*"))
     resumed = small(tmp_path / "broken")
-    assert len(resumed.pending()) == len(resumed.chunks()) - 1
-    resumed.run(progress=False)
+    assert len(resumed.pending()) == len(resumed.chunks()) - written
+    resumed.run(progress=False, workers=workers)
     write_report(resumed)
-    for chunk in full.chunks():
-        with (
-            np.load(tmp_path / "full" / "chunks" / chunk.name) as a,
-            np.load(tmp_path / "broken" / "chunks" / chunk.name) as b,
-        ):
-            assert a.files == b.files
-            for key in a.files:
-                np.testing.assert_array_equal(a[key], b[key])
+    same_chunks(tmp_path / "full", tmp_path / "broken", full)
     assert (tmp_path / "full" / "results.csv").read_text() == (tmp_path / "broken" / "results.csv").read_text()
+
+
+def test_worker_processes_give_the_same_results(tmp_path: Path) -> None:
+    """Chunks run in two worker processes write bitwise what one process writes, each reported once."""
+    one, two = small(tmp_path / "one"), small(tmp_path / "two")
+    one.run(progress=False)
+    seen: list[str] = []
+    seconds = two.run(progress=False, workers=2, on_chunk=lambda chunk: seen.append(chunk.name))
+    assert sorted(seen) == sorted(c.name for c in two.chunks())
+    assert set(seconds) == {tmp_path / "two" / "chunks" / c.name for c in two.chunks()}
+    assert all(t > 0 for t in seconds.values())
+    same_chunks(tmp_path / "one", tmp_path / "two", one)
+
+
+def test_an_error_in_a_worker_reaches_the_caller(tmp_path: Path) -> None:
+    good = Chunk("ReversalBandit", "none", 0, 2, 0, 10)
+    bad = Chunk("ReversalBandit", "none", 2, 4, 0, 10, {"reversal_every": -1})
+    jobs = [(good, tmp_path / good.name), (bad, tmp_path / bad.name)]
+    with pytest.raises(ValueError, match="reversal_every"):
+        run_chunks(jobs, workers=2, progress=False)
+    assert not (tmp_path / bad.name).exists()
+    with pytest.raises(ValueError, match="workers=0 is not allowed"):
+        run_chunks(jobs, workers=0, progress=False)
 
 
 def test_folder_with_another_study_is_refused(tmp_path: Path) -> None:
@@ -153,6 +181,7 @@ def test_a_circuit_variant_is_part_of_the_study(tmp_path: Path) -> None:
         (["study", "ReversalBandit", "--lesion", "ne", "--agents", "0"], "agents=0"),
         (["study", "ReversalBandit", "--lesion", "ne", "--circuit", "bogus=1"], "unknown parameter(s) bogus"),
         (["study", "ReversalBandit", "--lesion", "ne", "--circuit", "ach_transient=-1"], "ach_transient=-1"),
+        (["study", "ReversalBandit", "--lesion", "ne", "--workers", "0"], "--workers 0 is not allowed"),
     ],
 )
 def test_bad_input_gives_clear_errors(tmp_path: Path, capsys, argv: list[str], message: str) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from nmgym.circuit import CircuitParams
 from nmgym.study.report import _clean_json, plot_delay_sweep, write_report
-from nmgym.study.runner import Study, atomic_write_text
+from nmgym.study.runner import Study, atomic_write_text, run_chunks
 from nmgym.study.stats import compare
 
 TAU_TAG = round(CircuitParams().tau_tag)  # the circuit's default tag time constant, in steps
@@ -370,20 +370,27 @@ ROWS = _rows()
 
 
 def reproduce(
-    out: str | Path, *, quick: bool = False, seed: int = 0, device: str = "cpu", progress: bool = True
+    out: str | Path,
+    *,
+    quick: bool = False,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: bool = True,
+    workers: int = 1,
 ) -> list:
-    """Run every study, decide every row; write ``effects.json`` and ``report.md``; return the rows."""
+    """Run every study, decide every row; write ``effects.json`` and ``report.md``; return the rows.
+
+    The studies' chunks run together, ``workers`` at a time (see :func:`~nmgym.study.runner.run_chunks`)."""
+    started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     agents = 20 if quick else 64
-    metrics: dict[str, Metrics] = {}
-    timings: dict[str, float] = {}
+    studies: dict[str, Study] = {}
     for name, (task, lesions, params, trials, quick_overrides) in STUDIES.items():
-        start = time.perf_counter()
         if quick:
             params = {**params, **{k: v for k, v in quick_overrides.items() if k != "trials"}}
             trials = quick_overrides.get("trials", trials)
-        study = Study(
+        studies[name] = Study(
             task,
             lesions,
             agents=agents,
@@ -394,12 +401,22 @@ def reproduce(
             references=not quick,
             device=device,
         )
-        study.run(progress=progress)
+    jobs = []
+    for study in studies.values():
+        study.prepare()
+        jobs += [(chunk, study.out / "chunks" / chunk.name) for chunk in study.pending()]
+    total = sum(len(study.chunks()) for study in studies.values())
+    seconds = run_chunks(
+        jobs, workers=workers, device=device, progress=progress, desc="reproduce", initial=total - len(jobs)
+    )
+    metrics: dict[str, Metrics] = {}
+    timings: dict[str, float] = {}  # per study, the seconds its chunks took in this run
+    for name, study in studies.items():
         summary = write_report(study)
         metrics[name] = {
             c: {k: np.asarray(v, dtype=float) for k, v in ms.items()} for c, ms in summary["per_agent"].items()
         }
-        timings[name] = time.perf_counter() - start
+        timings[name] = sum(t for path, t in seconds.items() if path.parent.parent == study.out)
     effects = []
     for row in ROWS:
         m = study_metrics(metrics, row.study)
@@ -433,7 +450,15 @@ def reproduce(
         figures[DELAY_FIGURE] = plot_delay_sweep(list(DR_DELAYS), values, TAU_TAG, out / DELAY_FIGURE)
     except ImportError:
         pass
-    meta = {"quick": quick, "agents": agents, "seed": seed, "seconds": timings, "figures": figures}
+    meta = {
+        "quick": quick,
+        "agents": agents,
+        "seed": seed,
+        "seconds": timings,
+        "figures": figures,
+        "wall": time.perf_counter() - started,
+        "workers": min(workers, max(len(jobs), 1)),
+    }
     atomic_write_text(out / "effects.json", json.dumps(_clean_json(effects), indent=1) + "\n")
     atomic_write_text(out / "report.md", markdown(effects, meta))
     return effects
@@ -465,7 +490,14 @@ def markdown(effects: list[dict], meta: dict[str, Any]) -> str:
             f"| {e['effect']} | {e['task']} | {e['lesion']} | {e['metric']} | {_fmt(e['intact'])} | "
             f"{_fmt(e['lesioned'])} | {value} | {_fmt(e['p_value'])} | {e['bar']} | {verdict} | {e['detail']} |"
         )
-    lines += ["", "## Studies", ""]
+    lines += [
+        "",
+        "## Studies",
+        "",
+        f"This run took {meta['wall']:.0f} s, {meta['workers']} chunk{'s' if meta['workers'] > 1 else ''} at a "
+        "time; each study's time is what its chunks took in this run (0 for chunks an earlier run had written).",
+        "",
+    ]
     for name, seconds in meta["seconds"].items():
         lines.append(f"- [{name}](studies/{name}/report.md) ({seconds:.0f} s)")
     for name, caption in meta.get("figures", {}).items():

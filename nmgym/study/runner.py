@@ -4,16 +4,21 @@ A :class:`Chunk` is a self-contained unit of work (task, condition, agent range,
 parameters in; per-trial records out), so chunks can run in any process or on any machine. Agents
 ``start..stop`` of a chunk draw exactly what they would in one big batch (the task's
 ``agent_offset``), and every condition uses the same seed and agent indices, so intact and
-lesioned agents see the same task draws.
+lesioned agents see the same task draws. :func:`run_chunks` runs chunks side by side in worker
+processes: a circuit's step is too small to share between threads, so processes scale where
+threads do not, and a chunk's results do not depend on where it ran.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import os
 import tempfile
+import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,6 +154,92 @@ def atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def available_cpus() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_workers(device: str | torch.device = "cpu") -> int:
+    """Worker processes for chunks: one per CPU on a CPU device; one on an accelerator (it is shared)."""
+    return available_cpus() if torch.device(device).type == "cpu" else 1
+
+
+def _set_threads(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def _run_and_write(chunk: Chunk, path: Path, device: str | torch.device) -> float:
+    """Run ``chunk``, write its results to ``path`` atomically; return the seconds it took."""
+    start = time.perf_counter()
+    atomic_write_npz(path, run_chunk(chunk, device))
+    return time.perf_counter() - start
+
+
+def run_chunks(
+    jobs: list[tuple[Chunk, Path]],
+    *,
+    workers: int = 1,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+    desc: str = "chunks",
+    initial: int = 0,
+    on_chunk: Callable[[Chunk], None] | None = None,
+) -> dict[Path, float]:
+    """Run each ``(chunk, path)`` and write its results to ``path`` atomically as it finishes.
+
+    ``workers > 1`` runs that many chunks at once in worker processes (spawned, each on
+    ``CPUs / workers`` threads); ``1`` runs them here, one by one. An error (or Ctrl-C) stops the
+    run after the chunks in flight: every file written is complete, so running again resumes.
+    ``on_chunk`` is called here after each chunk is written. Returns each path's seconds.
+    A script that asks for ``workers > 1`` needs Python's ``if __name__ == "__main__":`` guard
+    (the workers are spawned, so they import the main module); the ``nmgym`` command has it.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers={workers!r} is not allowed; workers must be an integer >= 1")
+    seconds: dict[Path, float] = {}
+    bar = tqdm(total=initial + len(jobs), initial=initial, desc=desc, unit="chunk", disable=not progress)
+
+    def finished(chunk: Chunk, path: Path, elapsed: float) -> None:
+        seconds[path] = elapsed
+        bar.set_postfix_str(f"{chunk.task} {chunk.condition} agents {chunk.start}-{chunk.stop} done")
+        bar.update(1)
+        if on_chunk is not None:
+            on_chunk(chunk)
+
+    workers = min(workers, len(jobs))
+    try:
+        if workers <= 1:
+            for chunk, path in jobs:
+                bar.set_postfix_str(f"{chunk.task} {chunk.condition} agents {chunk.start}-{chunk.stop}")
+                finished(chunk, path, _run_and_write(chunk, path, device))
+            return seconds
+        threads = max(1, available_cpus() // workers)
+        context = multiprocessing.get_context("spawn")  # forking a process that runs torch threads can hang
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_set_threads, initargs=(threads,)) as pool:
+            queue = iter(jobs)
+            running: dict[Future, tuple[Chunk, Path]] = {}
+
+            def submit() -> None:  # one job per free worker: an interrupt leaves only those in flight
+                job = next(queue, None)
+                if job is not None:
+                    running[pool.submit(_run_and_write, *job, device)] = job
+
+            for _ in range(workers):
+                submit()
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    chunk, path = running.pop(future)
+                    finished(chunk, path, future.result())
+                    submit()
+        return seconds
+    finally:
+        bar.close()
+
+
 @dataclass
 class Study:
     """Intact (``none``), each lesion and the reference agents on the same seeds and task draws.
@@ -269,22 +360,22 @@ class Study:
         """The chunks whose result file is not written yet."""
         return [c for c in self.chunks() if not (self.out / "chunks" / c.name).exists()]
 
-    def run(self, progress: bool = True, on_chunk: Callable[[Chunk], None] | None = None) -> None:
-        """Run every pending chunk, writing each atomically as it finishes (resumes a broken run)."""
+    def run(
+        self, progress: bool = True, on_chunk: Callable[[Chunk], None] | None = None, workers: int = 1
+    ) -> dict[Path, float]:
+        """Run every pending chunk, writing each atomically as it finishes (resumes a broken run);
+        ``workers`` processes at once (see :func:`run_chunks`). Returns each chunk file's seconds."""
         self.prepare()
         todo = self.pending()
-        done = len(self.chunks()) - len(todo)
-        bar = tqdm(
-            total=len(self.chunks()), initial=done, desc=f"{self.task} study", unit="chunk", disable=not progress
+        return run_chunks(
+            [(chunk, self.out / "chunks" / chunk.name) for chunk in todo],
+            workers=workers,
+            device=self.device,
+            progress=progress,
+            desc=f"{self.task} study",
+            initial=len(self.chunks()) - len(todo),
+            on_chunk=on_chunk,
         )
-        for chunk in todo:
-            bar.set_postfix_str(f"{chunk.condition} agents {chunk.start}-{chunk.stop}")
-            result = run_chunk(chunk, self.device)
-            atomic_write_npz(self.out / "chunks" / chunk.name, result)
-            bar.update(1)
-            if on_chunk is not None:
-                on_chunk(chunk)
-        bar.close()
 
     def load(self) -> dict[str, dict[str, np.ndarray]]:
         """Per condition, the records of every agent (chunks concatenated in agent order) and traces."""
