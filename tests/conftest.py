@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import math
+import os
 
+import pytest
 import torch
 
+from nmgym.study.runner import available_cpus
 from nmgym.tasks import TASKS, Task
 
 TASK_NAMES = list(TASKS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist, each test process takes its share of the CPUs' threads: threads beyond
+    the cores spin against each other and run several times slower (results do not depend on it)."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers:
+        torch.set_num_threads(max(1, available_cpus() // int(workers)))
 
 
 def binomial_tolerance(p: float, n: int, z: float = 5.0) -> float:

@@ -322,6 +322,7 @@ def machine(device: torch.device) -> dict:
         "threads": torch.get_num_threads(),
         "python": platform.python_version(),
         "cpu": platform.processor() or platform.machine(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),  # the vector kernels torch dispatches to
     }
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
+from nmgym.bench.suite import machine
 from nmgym.circuit import CircuitParams
 from nmgym.study.report import _clean_json, plot_delay_sweep, write_report
 from nmgym.study.runner import Study, atomic_write_text, run_chunks
@@ -458,6 +460,7 @@ def reproduce(
         "figures": figures,
         "wall": time.perf_counter() - started,
         "workers": min(workers, max(len(jobs), 1)),
+        "machine": machine(torch.device(device)),
     }
     atomic_write_text(out / "effects.json", json.dumps(_clean_json(effects), indent=1) + "\n")
     atomic_write_text(out / "report.md", markdown(effects, meta))
@@ -473,12 +476,17 @@ def _fmt(x: Any) -> str:
 def markdown(effects: list[dict], meta: dict[str, Any]) -> str:
     """The reproduce report: one table row per effect, then links to each study's report."""
     held = sum(e["holds"] for e in effects)
+    host = meta["machine"]
     lines = [
         "# nmgym reproduce: the effect catalogue",
         "",
         f"{'Quick run' if meta['quick'] else 'Full run'}: {meta['agents']} agents per condition, seed {meta['seed']}; "
         f"{held} of {len(effects)} rows hold. Values are medians over agents; the effect is lesioned vs intact "
         "(ratio or difference) with a paired bootstrap 95% CI and a paired sign-flip permutation p-value.",
+        "",
+        f"Machine: {host['cpu']} ({host['cpu_capability']}), torch {host['torch']}, device {host['device']}. "
+        "Another CPU model may round differently, and learning amplifies a last-bit difference: a rerun "
+        "elsewhere gives results equal in distribution, not bitwise.",
         "",
         "| effect | task | lesion | metric | intact | lesioned | effect [95% CI] | p | bar | holds | detail |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
