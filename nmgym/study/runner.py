@@ -5,8 +5,8 @@ parameters in; per-trial records out), so chunks can run in any process or on an
 ``start..stop`` of a chunk draw exactly what they would in one big batch (the task's
 ``agent_offset``), and every condition uses the same seed and agent indices, so intact and
 lesioned agents see the same task draws. :func:`run_chunks` runs chunks side by side in worker
-processes: a circuit's step is too small to share between threads, so processes scale where
-threads do not, and a chunk's results do not depend on where it ran.
+processes: at a study's tens of agents per chunk a circuit step is too small to share between
+threads, so processes scale where threads do not; a chunk's results do not depend on where it ran.
 """
 
 from __future__ import annotations
