@@ -16,7 +16,8 @@ Per agent and step (DESIGN.md section 5):
   with ``ach_transient=2`` (32 agents, seed 1): on SustainedAttention the d' of the policy's logit
   for one-step signals 0.81 -> 1.20 (a cross-validated linear read-out of the areas 1.04 -> 1.59)
   and last-fifth accuracy 0.72 -> 0.80, CueReward 0.71 -> 0.75; but DistalReward 0.98 -> 0.89
-  (its randomly firing distractor channels evoke transients too), so it is off by default.
+  and WaitForReward 0.88 -> 0.81, so it is off by default. (DistalReward's loss needs its
+  distractors, which evoke almost no transient themselves: without them, 0.98 either way.)
 * **Areas**: ``h_k <- h_k + a * (tanh(G * (W_in (g x) + W_loc h_k + c * W_lr h_other) + noise) - h_k)``
   with per-unit leak ``a`` (log-spaced: slow units keep time), NE gain ``G`` and coupling ``c``.
 * **Actor and critic**: ``pi = softmax(beta * W_pi h)``, ``V = w_v . r``: the critic reads
