@@ -26,7 +26,7 @@ import torch
 from nmgym.bench.suite import machine
 from nmgym.circuit import CircuitParams
 from nmgym.study.report import _clean_json, plot_delay_sweep, write_report
-from nmgym.study.runner import Study, atomic_write_text, run_chunks
+from nmgym.study.runner import Study, atomic_write_text, check_workers, run_chunks
 from nmgym.study.stats import compare
 
 TAU_TAG = round(CircuitParams().tau_tag)  # the circuit's default tag time constant, in steps
@@ -383,6 +383,7 @@ def reproduce(
     """Run every study, decide every row; write ``effects.json`` and ``report.md``; return the rows.
 
     The studies' chunks run together, ``workers`` at a time (see :func:`~nmgym.study.runner.run_chunks`)."""
+    check_workers(workers)
     started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -167,6 +167,12 @@ def default_workers(device: str | torch.device = "cpu") -> int:
     return available_cpus() if torch.device(device).type == "cpu" else 1
 
 
+def check_workers(workers: int) -> None:
+    """Raise ``ValueError`` unless ``workers`` is an integer >= 1 (checked before anything is written)."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers={workers!r} is not allowed; workers must be an integer >= 1")
+
+
 def _set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
@@ -197,8 +203,7 @@ def run_chunks(
     A script that asks for ``workers > 1`` needs Python's ``if __name__ == "__main__":`` guard
     (the workers are spawned, so they import the main module); the ``nmgym`` command has it.
     """
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers={workers!r} is not allowed; workers must be an integer >= 1")
+    check_workers(workers)
     seconds: dict[Path, float] = {}
     bar = tqdm(total=initial + len(jobs), initial=initial, desc=desc, unit="chunk", disable=not progress)
 
@@ -365,6 +370,7 @@ class Study:
     ) -> dict[Path, float]:
         """Run every pending chunk, writing each atomically as it finishes (resumes a broken run);
         ``workers`` processes at once (see :func:`run_chunks`). Returns each chunk file's seconds."""
+        check_workers(workers)
         self.prepare()
         todo = self.pending()
         return run_chunks(
