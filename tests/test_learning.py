@@ -36,16 +36,16 @@ def test_plastic_circuit_beats_random(name):
 
 
 def test_cholinergic_transients_help_detect_brief_signals():
-    """Phasic ACh (off by default) encodes a brief signal as a larger step than the noise around
-    it: SustainedAttention's last-fifth accuracy rises (measured with these settings: 0.756 ->
-    0.809), and the ``ach`` lesion, which removes the transients, loses it again (0.763, the same
-    as the lesion without them)."""
+    """Phasic ACh (off by default) encodes a brief signal as a larger step of the areas' drive
+    than the noise around it: SustainedAttention's last-fifth accuracy with ``ach_transient=6`` is
+    above the circuit without them and above the ``ach`` lesion, which removes them (measured with
+    these settings: 0.828, against 0.756 without them and 0.763 lesioned)."""
 
     def accuracy(ach_transient: float, lesion: str | None = None) -> float:
         task = make_task("SustainedAttention", 64, seed=3)
         agent = PlasticAgent(task, params=CircuitParams(ach_transient=ach_transient), lesion=lesion, seed=3)
         return score(agent, 1000, "correct")
 
-    with_transients = accuracy(2.0)
-    assert with_transients >= accuracy(0.0) + 0.02
-    assert with_transients >= accuracy(2.0, "ach") + 0.02
+    with_transients = accuracy(6.0)
+    assert with_transients >= accuracy(0.0) + 0.04
+    assert with_transients >= accuracy(6.0, "ach") + 0.04

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from nmgym.circuit import CircuitParams
 from nmgym.cli import main
 from nmgym.study import Study, bootstrap_ci, permutation_test, task_metrics, trials_to_criterion, write_report
 from nmgym.study.runner import Chunk, run_chunk, run_chunks
@@ -158,18 +159,20 @@ def test_folder_with_another_study_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_circuit_variant_is_part_of_the_study(tmp_path: Path) -> None:
-    study = small(tmp_path / "s", circuit={"ach_transient": 2.0})
-    assert study.manifest()["circuit_params"]["ach_transient"] == 2.0
+    phasic = {"ach_transient": 6.0}  # the circuit with cholinergic transients (off by default)
+    study = small(tmp_path / "s", circuit=phasic)
+    assert study.manifest()["circuit_params"]["ach_transient"] == 6.0
     plastic = [c for c in study.chunks() if not c.condition.startswith("ref:")]
-    assert plastic and all(c.circuit == {"ach_transient": 2.0} for c in plastic)
+    assert plastic and all(c.circuit == phasic for c in plastic)
     assert all(c.circuit == {} for c in study.chunks() if c.condition.startswith("ref:"))
     study.prepare()
-    with pytest.raises(ValueError, match=r"circuit_params.ach_transient: folder has 2.0, asked 0.0"):
+    default = CircuitParams().ach_transient
+    with pytest.raises(ValueError, match=rf"circuit_params.ach_transient: folder has 6.0, asked {default}"):
         small(tmp_path / "s").prepare()
-    # the chunk runs the variant: its recorded ACh level carries the transients
+    # the chunk runs the variant: its recorded ACh level carries the transients, the default's none
     chunk = Chunk("SustainedAttention", "none", 0, 2, 0, 12, {}, {}, record=2)
-    default, variant = run_chunk(chunk), run_chunk(dataclasses.replace(chunk, circuit={"ach_transient": 4.0}))
-    assert np.all(default["trace_ach"] == 1.0) and variant["trace_ach"].max() > 1.1
+    default_run, variant = run_chunk(chunk), run_chunk(dataclasses.replace(chunk, circuit=phasic))
+    assert np.all(default_run["trace_ach"] == 1.0) and variant["trace_ach"].max() > 1.1
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,7 @@ class CircuitParams(Replaceable):
     # acetylcholine: attention
     ach_attention: float = 0.3
     ach_coupling: float = 0.5
-    ach_transient: float = 0.0  # input-gain boost at a full cholinergic transient (0: no phasic ACh)
+    ach_transient: float = 0.0  # boost of the areas' input drive at a full cholinergic transient (0: none)
     # attended deviation from the inputs' running statistics (which move at covariance_rate), in
     # standard deviations, at half a transient
     ach_transient_threshold: float = 1.0
