@@ -86,9 +86,17 @@ def _study(args: argparse.Namespace) -> int:
 
 
 def _reproduce(args: argparse.Namespace) -> int:
+    from agents.train import parse_assignments
     from nmgym.study import reproduce
 
-    effects = reproduce(args.out, quick=args.quick, seed=args.seed, device=args.device, workers=_workers(args))
+    effects = reproduce(
+        args.out,
+        quick=args.quick,
+        seed=args.seed,
+        device=args.device,
+        workers=_workers(args),
+        circuit=parse_assignments(args.circuit, "circuit"),
+    )
     for e in effects:
         print(f"{'holds' if e['holds'] else 'FAILS':<6} {e['effect']} ({e['task']}, {e['lesion']})")
     print(f"{sum(e['holds'] for e in effects)}/{len(effects)} rows hold; wrote {args.out}/report.md and effects.json")
@@ -160,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     rep.add_argument("--device", default="cpu", help="torch device (default cpu)")
     rep.add_argument("--out", required=True, help="output folder")
+    rep.add_argument("--circuit", action="append", metavar="NAME=VALUE", help="circuit parameter (repeatable)")
     rep.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     rep.set_defaults(run=_reproduce)
     bench = commands.add_parser("bench", help="speed of every kernel against the memory limit and the peers")

@@ -185,11 +185,14 @@ def test_a_circuit_variant_is_part_of_the_study(tmp_path: Path) -> None:
         (["study", "ReversalBandit", "--lesion", "ne", "--circuit", "bogus=1"], "unknown parameter(s) bogus"),
         (["study", "ReversalBandit", "--lesion", "ne", "--circuit", "ach_transient=-1"], "ach_transient=-1"),
         (["study", "ReversalBandit", "--lesion", "ne", "--workers", "0"], "--workers 0 is not allowed"),
+        (["reproduce", "--quick", "--circuit", "bogus=1"], "unknown parameter(s) bogus"),
+        (["reproduce", "--quick", "--circuit", "ach_transient=-1"], "ach_transient=-1"),
     ],
 )
 def test_bad_input_gives_clear_errors(tmp_path: Path, capsys, argv: list[str], message: str) -> None:
     assert main([*argv, "--out", str(tmp_path / "x")]) == 2
     assert message in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()  # nothing written
 
 
 def test_cli_refuses_other_study_folder(tmp_path: Path, capsys) -> None:
@@ -222,3 +225,14 @@ def test_every_reproduce_row_is_decidable() -> None:
         assert isinstance(bool(row.holds(fake)), bool)
     used = {s for r in ROWS for s in SWEEPS.get(r.study, [r.study])}
     assert used == set(STUDIES)
+
+
+def test_the_reproduce_report_names_a_circuit_variant() -> None:
+    from nmgym.study.reproduce import markdown
+
+    host = {"cpu": "x", "cpu_capability": "y", "torch": "z", "device": "cpu"}
+    meta = {"quick": True, "agents": 2, "seed": 0, "wall": 1.0, "workers": 1, "seconds": {}, "machine": host}
+    assert "Circuit variant" not in markdown([], {**meta, "circuit": {}})
+    assert "Circuit variant: ach_transient=6.0 (the plastic conditions" in markdown(
+        [], {**meta, "circuit": {"ach_transient": 6.0}}
+    )

@@ -379,11 +379,14 @@ def reproduce(
     device: str = "cpu",
     progress: bool = True,
     workers: int = 1,
+    circuit: dict | None = None,
 ) -> list:
     """Run every study, decide every row; write ``effects.json`` and ``report.md``; return the rows.
 
-    The studies' chunks run together, ``workers`` at a time (see :func:`~nmgym.study.runner.run_chunks`)."""
+    The studies' chunks run together, ``workers`` at a time (see :func:`~nmgym.study.runner.run_chunks`).
+    ``circuit`` (CircuitParams overrides) runs the catalogue on a circuit variant."""
     check_workers(workers)
+    variant = CircuitParams().replace(**(circuit or {}))  # bad names raise before anything is written
     started = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -403,6 +406,7 @@ def reproduce(
             trials=trials,
             references=not quick,
             device=device,
+            circuit=circuit,
         )
     jobs = []
     for study in studies.values():
@@ -450,13 +454,14 @@ def reproduce(
     try:
         sweep = study_metrics(metrics, "DistalReward")
         values = {c: [ms[f"accuracy_d{d}"] for d in DR_DELAYS] for c, ms in sweep.items()}
-        figures[DELAY_FIGURE] = plot_delay_sweep(list(DR_DELAYS), values, TAU_TAG, out / DELAY_FIGURE)
+        figures[DELAY_FIGURE] = plot_delay_sweep(list(DR_DELAYS), values, variant.tau_tag, out / DELAY_FIGURE)
     except ImportError:
         pass
     meta = {
         "quick": quick,
         "agents": agents,
         "seed": seed,
+        "circuit": dict(circuit or {}),
         "seconds": timings,
         "figures": figures,
         "wall": time.perf_counter() - started,
@@ -485,6 +490,11 @@ def markdown(effects: list[dict], meta: dict[str, Any]) -> str:
         f"{held} of {len(effects)} rows hold. Values are medians over agents; the effect is lesioned vs intact "
         "(ratio or difference) with a paired bootstrap 95% CI and a paired sign-flip permutation p-value.",
         "",
+    ]
+    if meta.get("circuit"):
+        variant = ", ".join(f"{k}={v}" for k, v in meta["circuit"].items())
+        lines += [f"Circuit variant: {variant} (the plastic conditions; the references are unchanged).", ""]
+    lines += [
         f"Machine: {host['cpu']} ({host['cpu_capability']}), torch {host['torch']}, device {host['device']}. "
         "Another CPU model may round differently, and learning amplifies a last-bit difference: a rerun "
         "elsewhere gives results equal in distribution, not bitwise.",
