@@ -7,11 +7,12 @@ Per agent and step (DESIGN.md section 5):
   learned relevance: how far dopamine-gated plasticity has moved its synapses onto the areas
   (the inputs learning has used, alone or in conjunction). High ACh amplifies relevant channels and suppresses the rest;
   ACh also scales long-range coupling (Rodriguez et al. 2004, a model assumption beyond it).
-  **Phasic ACh** (off by default; ``ach_transient=6`` is the measured choice): a cholinergic transient on a
-  surprising attended input (Parikh et al. 2007; Hasselmo & Sarter 2011), ``sigmoid(k (s - s0))``
-  with ``s`` the relevance-weighted deviation of the inputs from their running statistics (in
-  standard deviations), multiplies that step's attended input by ``1 + ach_transient * transient``
-  where it drives the areas (a cortical gain change); the readouts and the tags see it unboosted.
+  **Phasic ACh** (off by default; ``ach_transient=6`` is the measured choice): a cholinergic
+  transient on a surprising attended input (Parikh et al. 2007; Hasselmo & Sarter 2011),
+  ``sigmoid(k (s - s0))`` with ``s`` the relevance-weighted deviation of the inputs from their
+  running statistics (in standard deviations), multiplies that step's attended input by
+  ``1 + ach_transient * transient`` where it drives the areas (a cortical gain change); the
+  readouts and the tags see it unboosted.
   A brief signal is then encoded as a larger, partly thresholded step than the noise around it;
   the ``ach`` lesion removes it, ``ach=0.5`` halves it, a clamp leaves no phasic signal. Boosting
   the readouts' and the tags' input too cost DistalReward 0.98 -> 0.89; boosting the drive only,
