@@ -386,10 +386,8 @@ def reproduce(
     The studies' chunks run together, ``workers`` at a time (see :func:`~nmgym.study.runner.run_chunks`).
     ``circuit`` (CircuitParams overrides) runs the catalogue on a circuit variant."""
     check_workers(workers)
-    variant = CircuitParams().replace(**(circuit or {}))  # bad names raise before anything is written
     started = time.perf_counter()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     agents = 20 if quick else 64
     studies: dict[str, Study] = {}
     for name, (task, lesions, params, trials, quick_overrides) in STUDIES.items():
@@ -408,6 +406,7 @@ def reproduce(
             device=device,
             circuit=circuit,
         )
+    out.mkdir(parents=True, exist_ok=True)  # after the studies have validated their settings
     jobs = []
     for study in studies.values():
         study.prepare()
@@ -454,7 +453,8 @@ def reproduce(
     try:
         sweep = study_metrics(metrics, "DistalReward")
         values = {c: [ms[f"accuracy_d{d}"] for d in DR_DELAYS] for c, ms in sweep.items()}
-        figures[DELAY_FIGURE] = plot_delay_sweep(list(DR_DELAYS), values, variant.tau_tag, out / DELAY_FIGURE)
+        tau = studies[f"DistalReward-d{DR_DELAYS[0]}"].circuit_params.tau_tag  # the variant's, if any
+        figures[DELAY_FIGURE] = plot_delay_sweep(list(DR_DELAYS), values, tau, out / DELAY_FIGURE)
     except ImportError:
         pass
     meta = {
