@@ -325,16 +325,24 @@ def test_ach_gain_is_above_one_on_relevant_and_below_one_on_irrelevant_channels(
 
 def test_cholinergic_transient_by_hand():
     x = torch.tensor([[2.0, 0.0]])
-    mean, var = torch.zeros(1, 2), torch.ones(1, 2)
+    mean, var, seen = torch.zeros(1, 2), torch.ones(1, 2), torch.full((1,), 20.0)
     relevance = torch.tensor([[3.0, 1.0]])
-    phasic = cholinergic_transient(x, mean, var, relevance, slope=8.0, threshold=1.0, rate=0.1)
-    surprise = (3.0001 * 2.0 / math.sqrt(1.0001)) / 4.0002  # the relevance-weighted deviation
+    phasic = cholinergic_transient(x, mean, var, relevance, seen, slope=8.0, threshold=1.0, rate=0.1)
+    # past 1 / rate inputs the mean moves at rate, before the read: 0.2; the deviation is 1.8
+    assert mean[0].tolist() == pytest.approx([0.2, 0.0]) and seen.item() == 21.0
+    surprise = (3.0001 * 1.8 / math.sqrt(1.0001)) / 4.0002  # the relevance-weighted deviation
     assert phasic.item() == pytest.approx(1 / (1 + math.exp(-8.0 * (surprise - 1.0))), rel=1e-5)
-    assert mean[0].tolist() == pytest.approx([0.2, 0.0])  # the statistics move after the read
     assert var[0].tolist() == pytest.approx([1.0 + 0.1 * (1.8**2 - 1.0), 0.9])
     # the same deviation on the less relevant channel is less surprising
-    quiet = cholinergic_transient(x.flip(-1), torch.zeros(1, 2), torch.ones(1, 2), relevance, 8.0, 1.0, 0.1)
+    quiet = cholinergic_transient(x.flip(-1), torch.zeros(1, 2), torch.ones(1, 2), relevance, seen, 8.0, 1.0, 0.1)
     assert quiet.item() < phasic.item()
+    # the first inputs an agent sees: the mean is their exact mean (rate 1, 1/2, 1/3, ...)
+    mean, var, seen = torch.zeros(1, 2), torch.ones(1, 2), torch.zeros(1)
+    first = cholinergic_transient(torch.tensor([[3.0, 5.0]]), mean, var, relevance, seen, 8.0, 1.0, 0.1)
+    assert first.item() < 0.01  # nothing to deviate from at the first input
+    for value in (1.0, 2.0):
+        cholinergic_transient(torch.tensor([[value, 5.0]]), mean, var, relevance, seen, 8.0, 1.0, 0.1)
+    assert mean[0].tolist() == pytest.approx([2.0, 5.0]) and seen.item() == 3.0
 
 
 def test_a_surprising_input_evokes_a_transient_that_boosts_the_areas_drive():
@@ -361,6 +369,18 @@ def test_a_surprising_input_evokes_a_transient_that_boosts_the_areas_drive():
     off = make(ach_transient=0.0, **NO_LEARNING)  # no phasic ACh at all
     off.forward(odd)
     assert off.ach_phasic.eq(0).all()
+
+
+def test_a_constant_input_evokes_no_transient_from_the_first_step():
+    """The inputs' running mean is their exact mean until it becomes a running one: a channel that
+    is always on (ReversalBandit's trial signal) is never a deviation, though a running mean from
+    zero would take ~100 steps to reach it at ``covariance_rate``, evoking transients meanwhile."""
+    c = make(ach_transient=6.0, **NO_LEARNING)
+    constant = torch.tensor([[1.0, 0.5, 2.0], [1.0, 0.0, -1.0]])
+    for _ in range(50):
+        c.forward(constant)
+        assert c.ach_phasic.max() < 0.01
+    assert torch.equal(c.sensory_mean, constant)
 
 
 def test_lesions_change_only_what_they_name():

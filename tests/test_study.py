@@ -159,20 +159,20 @@ def test_folder_with_another_study_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_circuit_variant_is_part_of_the_study(tmp_path: Path) -> None:
-    phasic = {"ach_transient": 6.0}  # the circuit with cholinergic transients (off by default)
-    study = small(tmp_path / "s", circuit=phasic)
-    assert study.manifest()["circuit_params"]["ach_transient"] == 6.0
+    tonic = {"ach_transient": 0.0}  # the circuit without cholinergic transients (on by default)
+    study = small(tmp_path / "s", circuit=tonic)
+    assert study.manifest()["circuit_params"]["ach_transient"] == 0.0
     plastic = [c for c in study.chunks() if not c.condition.startswith("ref:")]
-    assert plastic and all(c.circuit == phasic for c in plastic)
+    assert plastic and all(c.circuit == tonic for c in plastic)
     assert all(c.circuit == {} for c in study.chunks() if c.condition.startswith("ref:"))
     study.prepare()
     default = CircuitParams().ach_transient
-    with pytest.raises(ValueError, match=rf"circuit_params.ach_transient: folder has 6.0, asked {default}"):
+    with pytest.raises(ValueError, match=rf"circuit_params.ach_transient: folder has 0.0, asked {default}"):
         small(tmp_path / "s").prepare()
-    # the chunk runs the variant: its recorded ACh level carries the transients, the default's none
+    # the chunk runs the variant: its recorded ACh level has no transients, the default's has
     chunk = Chunk("SustainedAttention", "none", 0, 2, 0, 12, {}, {}, record=2)
-    default_run, variant = run_chunk(chunk), run_chunk(dataclasses.replace(chunk, circuit=phasic))
-    assert np.all(default_run["trace_ach"] == 1.0) and variant["trace_ach"].max() > 1.1
+    default_run, variant = run_chunk(chunk), run_chunk(dataclasses.replace(chunk, circuit=tonic))
+    assert np.all(variant["trace_ach"] == 1.0) and default_run["trace_ach"].max() > 1.1
 
 
 @pytest.mark.parametrize(
