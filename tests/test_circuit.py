@@ -269,6 +269,42 @@ def test_ne_reset_cuts_the_mean_preference_more_than_the_selective_weights():
     torch.testing.assert_close(c.W_pi @ mean_in.unsqueeze(-1), 0.1 * before @ mean_in.unsqueeze(-1))
 
 
+def test_after_a_reset_the_learning_rate_boost_fades_over_ne_uncertainty_trials():
+    """Relative uncertainty (Nassar et al. 2012): 1 at the reset, then ``exp(-1 / tau)`` per trial
+    end; the capture rate's boost follows the larger of it and NE. Known answer from the critic's
+    bias weight, whose tag is exactly 1 after one step (its presynaptic input is the bias)."""
+    tau, boost = 4.0, 2.0
+    c = make(B=1, lr_actor=0.0, lr_hidden=0.0, lr_critic=1.0, ne_uncertainty=tau, ne_lr_boost=boost)
+    x = torch.ones(1, 3)
+    no, yes = torch.zeros(1, dtype=torch.bool), torch.ones(1, dtype=torch.bool)
+    c.forward(x)
+    c.act()
+    c.forward(x)
+    c.ne_short.fill_(-100.0)  # a change point at this trial end
+    c.learn(torch.zeros(1), no, yes)
+    assert c.uncertainty.item() == 1.0
+    for trial in range(1, 4):
+        c.act()
+        c.forward(x)
+        c.ne_short.fill_(0.0)  # no alarm now: NE is near zero, the boost is the uncertainty's
+        ne = torch.sigmoid(torch.tensor(-c.p.ne_slope * c.p.ne_threshold)).item()
+        bias_before = c.W_v[0, 0, -1].item()
+        delta = 1.0 + c.gamma[0].item() * 0.0 - c.value_prev.item()  # a reward of 1 ends the trial
+        c.learn(torch.ones(1), no, yes)
+        level = math.exp(-trial / tau)
+        assert c.uncertainty.item() == pytest.approx(level, rel=1e-5)
+        # the step taken used the level before this trial end's decay
+        expected = delta * (1.0 + boost * max(ne, math.exp(-(trial - 1) / tau))) / c.readout_norm[0, 1].item()
+        assert c.W_v[0, 0, -1].item() - bias_before == pytest.approx(expected, rel=1e-4)
+    off = make(B=1, **NO_LEARNING, ne_uncertainty=0.0)
+    off.forward(x)
+    off.act()
+    off.forward(x)
+    off.ne_short.fill_(-100.0)
+    off.learn(torch.zeros(1), no, yes)
+    assert off.refractory.item() == off.p.ne_refractory and off.uncertainty.item() == 0.0  # a reset, no boost
+
+
 def test_consolidated_weights_survive_the_ne_reset_and_labile_ones_consolidate():
     tau = 4.0
     c = make(B=1, **NO_LEARNING, ne_reset=0.9, ne_reset_selective=0.9, tau_labile=tau)
@@ -477,11 +513,12 @@ def xor_solved(params: CircuitParams, trials: int = 1500) -> float:
     return float((d["correct"][:, -300:].float().mean(1) >= 0.85).float().mean())
 
 
-# The actor reading the input directly, with AGREL feedback scaled by (onehot - pi), and no
-# cholinergic transients: the circuit before the actor read the areas only. Most agents then keep
-# XOR's linear 75%-correct solution. (With the transients, compression's gain is smaller: 0.25 ->
-# 0.44 of these agents solve it.)
-LINEAR_TRAP = CircuitParams(actor_input=True, chosen_feedback=False, ach_transient=0.0)
+# The actor reading the input directly, with AGREL feedback scaled by (onehot - pi), no
+# cholinergic transients and no learning-rate boost fading after an NE reset: the circuit before
+# the actor read the areas only. Most agents then keep XOR's linear 75%-correct solution. (With
+# the transients, compression's gain is smaller: 0.25 -> 0.44 of these agents solve it; with the
+# fading boost, 0.25 -> 0.375.)
+LINEAR_TRAP = CircuitParams(actor_input=True, chosen_feedback=False, ach_transient=0.0, ne_uncertainty=0.0)
 
 
 def test_policy_compression_lets_a_saturated_wrong_choice_be_explored_again():

@@ -58,6 +58,12 @@ Per agent and step (DESIGN.md section 5):
   tags and part of the labile readout weights (network reset): most of the readout's
   state-independent action preference, less of its stimulus-selective weights, so a false alarm
   in a stable task spares most of what was learned; then it rests for a refractory period.
+  After a reset the learning-rate boost outlasts the alarm: a relative uncertainty set to 1
+  decays by ``exp(-1 / ne_uncertainty)`` per trial, and the boost follows the larger of it and
+  NE (Nassar et al. 2010, 2012: the learning rate stays high after a change point until new
+  evidence accumulates; Behrens et al. 2007). With the reset alone the policy, put back near
+  indifference, relearned at the base rate: ReversalBandit's last-fifth accuracy 0.66 -> 0.74
+  (64 agents, seed 1), trials to criterion 22 -> 18.
   What the readouts learn is labile at first and consolidates with time constant ``tau_labile``
   steps (synaptic tagging and capture, Frey & Morris 1997): a behaviour practised for long (a
   90-step wait) outlives a reset that a recent choice (a bandit arm) does not.
@@ -500,6 +506,8 @@ class Circuit:
         self.ne_var = torch.full((B,), 0.25, **kw)
         self.trial_delta = torch.zeros(B, **kw)
         self.refractory = torch.zeros(B, dtype=torch.int64, device=self.device)
+        self.uncertainty = torch.zeros(B, **kw)  # relative uncertainty after a reset: 1, then fading
+        self.uncertainty_keep = math.exp(-1.0 / p.ne_uncertainty) if p.ne_uncertainty > 0 else 0.0
         self._W_in_initial_t = self._W_in_t.clone()  # relevance: how far plasticity moved each input's synapses
         self.relevance = torch.zeros(B, D - 1, **kw)
         self.gain = torch.ones(B, D - 1, **kw)
@@ -763,7 +771,7 @@ class Circuit:
 
         # Capture: rate per agent = eta * DA * NE boost, gated by the 5-HT threshold.
         gate = (da.abs() > p.capture_threshold * self.sht).to(self.dtype)
-        rate = da * (1.0 + p.ne_lr_boost * self.ne) * gate
+        rate = da * (1.0 + p.ne_lr_boost * torch.maximum(self.ne, self.uncertainty)) * gate
         self.settle()  # a second learn() without act() in between
         if p.hidden_norm:
             self._pending = (rate * p.lr_hidden,) * 3
@@ -795,6 +803,9 @@ class Circuit:
         )
         self.ne_short = torch.where(trigger, 0.0, self.ne_short)
         self.refractory = torch.where(trigger, p.ne_refractory, (self.refractory - weight.long()).clamp(min=0))
+        # After a reset the boost outlasts the alarm, decaying trial by trial (relative uncertainty).
+        fading = self.uncertainty * (1.0 - weight * (1.0 - self.uncertainty_keep))
+        self.uncertainty = torch.where(trigger & (p.ne_uncertainty > 0), 1.0, fading)
         wipe = trigger if boundary is None else trigger | boundary
         self.keep = (~wipe).to(self.dtype)
 

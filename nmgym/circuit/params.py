@@ -59,6 +59,7 @@ class CircuitParams(Replaceable):
     ne_reset: float = 0.9  # fraction of the readout's state-independent action preference reset at a change point
     ne_reset_selective: float = 0.5  # fraction of its stimulus-selective weights reset (ne_reset: reset all alike)
     ne_refractory: int = 10  # trials
+    ne_uncertainty: float = 10.0  # trials over which the learning-rate boost fades after a reset (0: none)
     tau_labile: float = 500.0  # steps for the readouts' learned weights to consolidate beyond NE's reset
     # acetylcholine: attention
     ach_attention: float = 0.3
@@ -94,5 +95,6 @@ class CircuitParams(Replaceable):
         check_float(self, "ne_reset", low=0.0, high=1.0)
         check_float(self, "ne_reset_selective", low=0.0, high=1.0)
         check_int(self, "ne_refractory", low=0)
+        check_float(self, "ne_uncertainty", low=0.0)
         check_float(self, "tau_labile", low=0.0, open_low=True)
         check_float(self, "covariance_rate", low=0.0, high=1.0)
