@@ -21,11 +21,11 @@ Per agent and step (DESIGN.md section 5):
   to weaken the ``ne`` lesion's effect (every 50 trials, 24 agents, seed 3: 25.5 -> 48 trials to
   criterion, bar 50; now 25 -> 50, as without transients), and kept the transients off by default
   until then. Boosting the readouts' and the tags' input too cost DistalReward 0.98 -> 0.89.
-  Measured with the drive-only boost (last-fifth fraction correct, 64 agents, seed 1,
-  ``scripts/agent_table.py``), ``ach_transient`` 0 / 6: SustainedAttention 0.74 / 0.81,
-  CueReward 0.72 / 0.82, DistalReward 0.98 / 0.98, ReversalBandit 0.66 / 0.66, CrossAreaXOR
-  0.95 / 0.92, WaitForReward 0.84 / 0.82 (32 agents, seed 2: 0.80 / 0.86, within Wait's spread
-  across seeds).
+  Measured with the drive-only boost, before NE's fading boost below (last-fifth fraction
+  correct, 64 agents, seed 1, ``scripts/agent_table.py``), ``ach_transient`` 0 / 6:
+  SustainedAttention 0.74 / 0.81, CueReward 0.72 / 0.82, DistalReward 0.98 / 0.98,
+  ReversalBandit 0.66 / 0.66, CrossAreaXOR 0.95 / 0.92, WaitForReward 0.84 / 0.82 (32 agents,
+  seed 2: 0.80 / 0.86, within Wait's spread across seeds).
 * **Areas**: ``h_k <- h_k + a * (tanh(G * (W_in (b g x) + W_loc h_k + c * W_lr h_other) + noise) - h_k)``
   with per-unit leak ``a`` (log-spaced: slow units keep time), NE gain ``G``, coupling ``c`` and
   the transient's boost ``b``.
