@@ -289,7 +289,7 @@ def test_after_a_reset_the_learning_rate_boost_fades_over_ne_uncertainty_trials(
         c.ne_short.fill_(0.0)  # no alarm now: NE is near zero, the boost is the uncertainty's
         ne = torch.sigmoid(torch.tensor(-c.p.ne_slope * c.p.ne_threshold)).item()
         bias_before = c.W_v[0, 0, -1].item()
-        delta = 1.0 + c.gamma[0].item() * 0.0 - c.value_prev.item()  # a reward of 1 ends the trial
+        delta = 1.0 - c.value_prev.item()  # a reward of 1 ends the trial: nothing bootstrapped
         c.learn(torch.ones(1), no, yes)
         level = math.exp(-trial / tau)
         assert c.uncertainty.item() == pytest.approx(level, rel=1e-5)
