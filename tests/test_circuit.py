@@ -250,6 +250,39 @@ def test_surprise_raises_ne_and_triggers_a_reset_of_tags_and_labile_weights():
     assert shrunk == pytest.approx(0.5, abs=1e-5)
 
 
+def test_a_fall_of_the_reward_rate_raises_ne_after_the_critic_has_adapted():
+    """Task utility (Aston-Jones & Cohen 2005): with the critic silent (no forecast, so each
+    trial's error is its reward and never falls below zero), only the reward rate's fall can
+    raise NE. Known answer: the running means and the NE level recomputed by hand, trial by trial."""
+    tau, n_short, n_long = 4.0, 5.0, 100.0
+    c = make(B=1, **NO_LEARNING, ne_utility=tau, ne_short=n_short, ne_long=n_long, ne_refractory=50)
+    off = make(B=1, **NO_LEARNING, ne_utility=0.0)
+    x = torch.ones(1, 3)
+    no, yes = torch.zeros(1, dtype=torch.bool), torch.ones(1, dtype=torch.bool)
+    for circuit in (c, off):
+        circuit.forward(x)
+    rate, short, var, reset_at = 0.0, 0.0, 0.25, None
+    rewards = [1.0] * 40 + [0.0] * 8  # a rich world, then nothing
+    for trial, reward in enumerate(rewards):
+        for circuit in (c, off):
+            circuit.act()
+            circuit.forward(x)
+            circuit.learn(torch.full((1,), reward), no, yes)
+        shortfall = reward - rate
+        rate += (reward - rate) / tau
+        short += (shortfall - short) / n_short
+        var += (shortfall * shortfall - var) / n_long
+        surprise = max(-short, 0.0) / (math.sqrt(var / (2 * n_short - 1)) + 1e-3)
+        ne = 1.0 / (1.0 + math.exp(-c.p.ne_slope * (surprise - c.p.ne_threshold)))
+        assert c.reward_rate.item() == pytest.approx(rate, rel=1e-5)
+        assert c.ne.item() == pytest.approx(ne, abs=1e-5)
+        if ne > 0.5 and reset_at is None:
+            reset_at, short = trial, 0.0  # the reset restarts the short mean
+            assert c.refractory.item() == 50 and c.utility_short.item() == 0.0
+        assert off.ne.item() < 1e-4 and off.refractory.item() == 0  # the error signal alone: no alarm
+    assert reset_at is not None and reset_at >= 40  # raised by the fall, not by the rich trials
+
+
 def test_ne_reset_cuts_the_mean_preference_more_than_the_selective_weights():
     c = make(B=1, **NO_LEARNING, ne_reset=0.9, ne_reset_selective=0.2, tau_labile=1e12)
     c.W_pi.normal_()
@@ -514,11 +547,13 @@ def xor_solved(params: CircuitParams, trials: int = 1500) -> float:
 
 
 # The actor reading the input directly, with AGREL feedback scaled by (onehot - pi), no
-# cholinergic transients and no learning-rate boost fading after an NE reset: the circuit before
-# the actor read the areas only. Most agents then keep XOR's linear 75%-correct solution. (With
-# the transients, compression's gain is smaller: 0.25 -> 0.44 of these agents solve it; with the
-# fading boost, 0.25 -> 0.375.)
-LINEAR_TRAP = CircuitParams(actor_input=True, chosen_feedback=False, ach_transient=0.0, ne_uncertainty=0.0)
+# cholinergic transients, no learning-rate boost fading after an NE reset and no NE alarm on a
+# falling reward rate: the circuit before the actor read the areas only. Most agents then keep
+# XOR's linear 75%-correct solution. (With the transients, compression's gain is smaller: 0.25 ->
+# 0.44 of these agents solve it; with the fading boost, 0.25 -> 0.375; with all three, 0.31 -> 0.5.)
+LINEAR_TRAP = CircuitParams(
+    actor_input=True, chosen_feedback=False, ach_transient=0.0, ne_uncertainty=0.0, ne_utility=0.0
+)
 
 
 def test_policy_compression_lets_a_saturated_wrong_choice_be_explored_again():

@@ -59,6 +59,7 @@ class CircuitParams(Replaceable):
     ne_reset: float = 0.9  # fraction of the readout's state-independent action preference reset at a change point
     ne_reset_selective: float = 0.5  # fraction of its stimulus-selective weights reset (ne_reset: reset all alike)
     ne_refractory: int = 10  # trials
+    ne_utility: float = 50.0  # trials: the recent reward rate whose fall is surprising too (0: error only)
     ne_uncertainty: float = 10.0  # trials over which the learning-rate boost fades after a reset (0: none)
     tau_labile: float = 500.0  # steps for the readouts' learned weights to consolidate beyond NE's reset
     # acetylcholine: attention
@@ -96,5 +97,10 @@ class CircuitParams(Replaceable):
         check_float(self, "ne_reset_selective", low=0.0, high=1.0)
         check_int(self, "ne_refractory", low=0)
         check_float(self, "ne_uncertainty", low=0.0)
+        check_float(self, "ne_utility", low=0.0)
+        if 0 < self.ne_utility < 1:  # a running mean needs at least one trial; 0 switches it off
+            raise ValueError(
+                f"CircuitParams: ne_utility={self.ne_utility!r} is not allowed; ne_utility must be 0 (off) or >= 1"
+            )
         check_float(self, "tau_labile", low=0.0, open_low=True)
         check_float(self, "covariance_rate", low=0.0, high=1.0)
