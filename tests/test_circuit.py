@@ -550,7 +550,7 @@ def xor_solved(params: CircuitParams, trials: int = 1500) -> float:
 # cholinergic transients, no learning-rate boost fading after an NE reset and no NE alarm on a
 # falling reward rate: the circuit before the actor read the areas only. Most agents then keep
 # XOR's linear 75%-correct solution. (With the transients, compression's gain is smaller: 0.25 ->
-# 0.44 of these agents solve it; with the fading boost, 0.25 -> 0.375; with all three, 0.31 -> 0.5.)
+# 0.44 of these agents solve it; with the fading boost, 0.25 -> 0.375; with the reward-rate alarm, 0.31 -> 0.5.)
 LINEAR_TRAP = CircuitParams(
     actor_input=True, chosen_feedback=False, ach_transient=0.0, ne_uncertainty=0.0, ne_utility=0.0
 )

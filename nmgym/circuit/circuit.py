@@ -380,7 +380,7 @@ def input_relevance(
 def shortfall_surprise(
     outcome: torch.Tensor, short: torch.Tensor, var: torch.Tensor, weight: torch.Tensor, n_short: float, n_long: float
 ) -> torch.Tensor:
-    """How far the short running mean of trial ``outcome`` s falls below zero, in standard errors.
+    """How far the short running mean of trials' ``outcome`` falls below zero, in standard errors.
 
     ``short`` (a mean over ``n_short`` trials) and ``var`` (the outcomes' mean square over
     ``n_long`` trials) are updated in place where ``weight`` (``[B]``, 1 at a trial end) is 1; the
