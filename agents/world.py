@@ -28,6 +28,7 @@ class World:
 
     def __init__(self, env: Task | gym.Env | gym.vector.VectorEnv, device: str | torch.device | None = None):
         self.env = env
+        self.task: Task | None = env if isinstance(env, Task) else None  # the task behind env, where known
         if isinstance(env, Task):
             self.kind, self.num_envs = "task", env.num_envs
             self.device = env.device if device is None else torch.device(device)
@@ -49,7 +50,8 @@ class World:
         self.device = torch.device(device or "cpu")
         self.obs_dim, self.n_actions = int(obs_space.shape[0]), int(act_space.n)
         task = getattr(env.unwrapped, "task", None) if self.kind == "single" else getattr(env, "task", None)
-        self.obs_slices = dict(task.obs_slices) if isinstance(task, Task) else {"obs": slice(0, self.obs_dim)}
+        self.task = task if isinstance(task, Task) else None
+        self.obs_slices = dict(task.obs_slices) if self.task is not None else {"obs": slice(0, self.obs_dim)}
 
     def reset(self, seed: int | None = None) -> torch.Tensor:
         if self.kind == "task":

@@ -1,10 +1,13 @@
-"""Random, TD, plastic circuit and oracle on every core task: the score table.
+"""Random, TD, plastic circuit, ideal observer and oracle on every core task: the score table.
 
 Usage: python scripts/agent_table.py [--agents 64] [--seed 1] [--tasks CueReward,...]
 
 Each learner trains for the task's trial budget; the score is the mean over agents of the last
-fifth of trials (fraction correct, and reward per trial). The oracle row is the task's oracle
-policy over the same number of trials.
+fifth of trials (fraction correct, and reward per trial). The oracle column is the task's oracle
+policy over the same number of trials. The ideal column is the ideal observer where the oracle is
+out of any learner's reach (ReversalBandit: reversals must be detected; SustainedAttention: noise
+hides some brief signals; see :mod:`agents.ideal`); elsewhere a learner can reach the oracle, so
+it reads "= oracle".
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 
 import torch
 
-from agents import PlasticAgent, RandomAgent, TDAgent
+from agents import PlasticAgent, RandomAgent, ReversalObserver, SignalObserver, TDAgent
 from agents.recorder import TrialRecorder
 from nmgym.tasks import make_task
 
@@ -27,6 +30,9 @@ PROTOCOLS: dict[str, tuple[dict, int, dict]] = {
     "WaitForReward": ({"shaping_trials": 200}, 500, {}),
     "CrossAreaXOR": ({}, 2000, {}),
 }
+
+
+IDEAL = {"ReversalBandit": ReversalObserver, "SustainedAttention": SignalObserver}
 
 
 def oracle(name: str, params: dict, trials: int, agents: int, seed: int) -> dict[str, torch.Tensor]:
@@ -52,17 +58,21 @@ def parse_arguments(description: str) -> argparse.Namespace:
 
 def main() -> None:
     args = parse_arguments(__doc__.splitlines()[0])
-    print(f"{'task':<20}{'trials':>7}  " + "  ".join(f"{k:>15}" for k in ("random", "td", "plastic", "oracle")))
+    kinds = ("random", "td", "plastic", "ideal", "oracle")
+    print(f"{'task':<20}{'trials':>7}  " + "  ".join(f"{k:>15}" for k in kinds))
     for name in args.tasks.split(","):
         params, trials, options = PROTOCOLS[name]
         cells = []
         start = time.perf_counter()
-        for kind in ("random", "td", "plastic", "oracle"):
+        for kind in kinds:
+            if kind == "ideal" and name not in IDEAL:
+                cells.append("= oracle")
+                continue
             if kind == "oracle":
                 data = oracle(name, params, trials, args.agents, args.seed)
             else:
                 task = make_task(name, args.agents, seed=args.seed, **params)
-                cls = {"random": RandomAgent, "td": TDAgent, "plastic": PlasticAgent}[kind]
+                cls = {"random": RandomAgent, "td": TDAgent, "plastic": PlasticAgent}.get(kind) or IDEAL[name]
                 data = cls(task, seed=args.seed, **(options if kind == "plastic" else {})).run(trials)
             last = slice(trials - trials // 5, trials)
             cells.append(f"{data['correct'][:, last].mean():.2f} / {data['reward'][:, last].mean():+.2f}")
