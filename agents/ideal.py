@@ -83,7 +83,7 @@ class SignalObserver(Agent):
         super().__init__(env, device=device, seed=seed)
         p = _task_params(self, SustainedAttention)
         slices = self.world.obs_slices
-        self._signal, self._window, self._respond = slices["signal"], slices["fixation"], slices["respond"]
+        self._signal, self._fixation, self._respond = slices["signal"], slices["fixation"], slices["respond"]
         S = p.stimulus_steps
         self.window = torch.zeros(self.B, S, dtype=torch.float64, device=self.device)
         self.t = torch.zeros(self.B, dtype=torch.int64, device=self.device)
@@ -111,7 +111,7 @@ class SignalObserver(Agent):
         self.obs = obs
 
     def act(self) -> torch.Tensor:
-        in_window = self.obs[:, self._window].squeeze(-1) > 0.5
+        in_window = self.obs[:, self._fixation].squeeze(-1) > 0.5
         respond = self.obs[:, self._respond].squeeze(-1) > 0.5
         x = self.obs[:, self._signal].squeeze(-1).double()
         S = self.window.shape[1]
