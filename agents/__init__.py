@@ -2,7 +2,7 @@
 ideal observers of the two tasks whose oracle no learner can reach."""
 
 from agents.base import Agent
-from agents.ideal import ReversalObserver, SignalObserver
+from agents.ideal import IDEAL_OBSERVERS, ReversalObserver, SignalObserver
 from agents.plastic import PlasticAgent
 from agents.random_agent import RandomAgent
 from agents.td import TDAgent
@@ -10,4 +10,14 @@ from agents.world import World
 
 AGENTS = {"plastic": PlasticAgent, "td": TDAgent, "random": RandomAgent}
 
-__all__ = ["AGENTS", "Agent", "PlasticAgent", "RandomAgent", "ReversalObserver", "SignalObserver", "TDAgent", "World"]
+__all__ = [
+    "AGENTS",
+    "IDEAL_OBSERVERS",
+    "Agent",
+    "PlasticAgent",
+    "RandomAgent",
+    "ReversalObserver",
+    "SignalObserver",
+    "TDAgent",
+    "World",
+]

@@ -131,3 +131,7 @@ class SignalObserver(Agent):
         self, obs: torch.Tensor, reward: torch.Tensor, terminated: torch.Tensor, boundary: torch.Tensor
     ) -> None:
         self.obs = obs
+
+
+# Task name -> its ideal observer (the tasks whose oracle no learner can reach).
+IDEAL_OBSERVERS: dict[str, type[Agent]] = {"ReversalBandit": ReversalObserver, "SustainedAttention": SignalObserver}

@@ -17,7 +17,7 @@ import time
 
 import torch
 
-from agents import PlasticAgent, RandomAgent, ReversalObserver, SignalObserver, TDAgent
+from agents import IDEAL_OBSERVERS, PlasticAgent, RandomAgent, TDAgent
 from agents.recorder import TrialRecorder
 from nmgym.tasks import make_task
 
@@ -30,9 +30,6 @@ PROTOCOLS: dict[str, tuple[dict, int, dict]] = {
     "WaitForReward": ({"shaping_trials": 200}, 500, {}),
     "CrossAreaXOR": ({}, 2000, {}),
 }
-
-
-IDEAL = {"ReversalBandit": ReversalObserver, "SustainedAttention": SignalObserver}
 
 
 def oracle(name: str, params: dict, trials: int, agents: int, seed: int) -> dict[str, torch.Tensor]:
@@ -65,14 +62,14 @@ def main() -> None:
         cells = []
         start = time.perf_counter()
         for kind in kinds:
-            if kind == "ideal" and name not in IDEAL:
+            if kind == "ideal" and name not in IDEAL_OBSERVERS:
                 cells.append("= oracle")
                 continue
             if kind == "oracle":
                 data = oracle(name, params, trials, args.agents, args.seed)
             else:
                 task = make_task(name, args.agents, seed=args.seed, **params)
-                cls = {"random": RandomAgent, "td": TDAgent, "plastic": PlasticAgent}.get(kind) or IDEAL[name]
+                cls = {"random": RandomAgent, "td": TDAgent, "plastic": PlasticAgent}.get(kind) or IDEAL_OBSERVERS[name]
                 data = cls(task, seed=args.seed, **(options if kind == "plastic" else {})).run(trials)
             last = slice(trials - trials // 5, trials)
             cells.append(f"{data['correct'][:, last].mean():.2f} / {data['reward'][:, last].mean():+.2f}")

@@ -39,14 +39,16 @@ def test_reduced_study_writes_every_output(tmp_path: Path) -> None:
     for name in ("manifest.json", "summary.json", "report.md", "results.csv", "learning_curves.png", "behaviour.png"):
         assert (tmp_path / "s" / name).exists(), name
     assert (tmp_path / "s" / "modulators.png").exists()
-    assert study.conditions == ["none", "ne", "ref:td", "ref:random"]
+    assert study.conditions == ["none", "ne", "ref:td", "ref:random", "ref:ideal"]
     data = json.loads((tmp_path / "s" / "summary.json").read_text())
     assert set(data["conditions"]) == set(study.conditions)
     stats = data["lesions"]["ne"]["trials_to_criterion"]
     assert {"effect", "ci_low", "ci_high", "p_value", "cohens_d"} <= set(stats)
     lines = (tmp_path / "s" / "results.csv").read_text().splitlines()
     assert lines[0] == "condition,agent,trial_start,trial_stop,metric,value"
-    assert len(lines) - 1 == 4 * 4 * (2 * 20 + len(summary["per_agent"]["none"]))
+    assert len(lines) - 1 == 5 * 4 * (2 * 20 + len(summary["per_agent"]["none"]))
+    ideal, intact = (data["conditions"][c]["accuracy"]["mean"] for c in ("ref:ideal", "none"))
+    assert ideal > intact  # the ceiling a reader compares the circuit with
     assert "![" in (tmp_path / "s" / "report.md").read_text()
 
 
@@ -150,6 +152,16 @@ def test_an_error_in_a_worker_reaches_the_caller(tmp_path: Path) -> None:
     assert not (tmp_path / bad.name).exists()
     with pytest.raises(ValueError, match="workers=0 is not allowed"):
         run_chunks(jobs, workers=0, progress=False)
+
+
+def test_only_tasks_with_an_ideal_observer_run_it_as_a_reference(tmp_path: Path) -> None:
+    cue = Study("CueReward", ["da"], agents=2, seed=0, out=tmp_path / "c")
+    assert cue.conditions == ["none", "da", "ref:td", "ref:random"]
+    with pytest.raises(ValueError, match="ref:ideal: CueReward has no ideal observer; ReversalBandit, Sustained"):
+        Study("CueReward", ["ref:ideal"], agents=2, seed=0, out=tmp_path / "d")
+    chunk = Chunk("SustainedAttention", "ref:ideal", 0, 8, 0, 40)
+    records = run_chunk(chunk)
+    assert records["correct"].shape == (8, 40) and "trace_ne" not in records
 
 
 def test_folder_with_another_study_is_refused(tmp_path: Path) -> None:

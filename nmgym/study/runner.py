@@ -30,7 +30,8 @@ from tqdm import tqdm
 from nmgym.circuit import LEVELS, CircuitParams, parse_lesion
 from nmgym.tasks import task_class
 
-REFERENCES = ("ref:td", "ref:random")
+REFERENCES = ("ref:td", "ref:random", "ref:ideal")  # ref:ideal only where the task has an ideal observer
+IDEAL_TASKS = ("ReversalBandit", "SustainedAttention")  # agents.IDEAL_OBSERVERS, without importing agents here
 MANIFEST = "manifest.json"
 STUDY_VERSION = 1
 
@@ -51,7 +52,7 @@ class Chunk:
     """Agents ``start..stop`` of one condition: everything needed to run them anywhere."""
 
     task: str
-    condition: str  # "none", a lesion spec, or a reference agent ("ref:td", "ref:random")
+    condition: str  # "none", a lesion spec, or a reference agent ("ref:td", "ref:random", "ref:ideal")
     start: int
     stop: int
     seed: int
@@ -83,11 +84,14 @@ def task_params(task: str, overrides: dict[str, Any]) -> dict[str, Any]:
     return _jsonable(dataclasses.asdict(params))
 
 
-def check_condition(condition: str) -> None:
-    """Raise ``ValueError`` for a condition that is neither a lesion spec nor a reference agent."""
+def check_condition(condition: str, task: str | None = None) -> None:
+    """Raise ``ValueError`` for a condition that is neither a lesion spec nor a reference agent
+    (of ``task``: only some tasks have an ideal observer)."""
     if condition.startswith("ref:"):
         if condition not in REFERENCES:
             raise ValueError(f"unknown reference agent {condition!r}; known: {', '.join(REFERENCES)}")
+        if condition == "ref:ideal" and task is not None and task not in IDEAL_TASKS:
+            raise ValueError(f"ref:ideal: {task} has no ideal observer; {', '.join(IDEAL_TASKS)} have one")
         return
     parse_lesion(condition)
 
@@ -95,7 +99,7 @@ def check_condition(condition: str) -> None:
 def run_chunk(chunk: Chunk, device: str | torch.device = "cpu") -> dict[str, np.ndarray]:
     """Run one chunk; return its per-trial records (``[n, trials]`` arrays) and, with
     ``chunk.record``, the modulator levels of the first agents (``trace_<level>``: ``[record, steps]``)."""
-    from agents import PlasticAgent, RandomAgent, TDAgent
+    from agents import IDEAL_OBSERVERS, PlasticAgent, RandomAgent, TDAgent
     from nmgym.tasks import make_task
 
     n = chunk.stop - chunk.start
@@ -104,6 +108,9 @@ def run_chunk(chunk: Chunk, device: str | torch.device = "cpu") -> dict[str, np.
         agent = TDAgent(env, seed=chunk.seed)
     elif chunk.condition == "ref:random":
         agent = RandomAgent(env, seed=chunk.seed)
+    elif chunk.condition == "ref:ideal":
+        check_condition(chunk.condition, chunk.task)
+        agent = IDEAL_OBSERVERS[chunk.task](env, seed=chunk.seed)
     else:
         options = dict(chunk.options)
         if "inputs" in options:
@@ -258,7 +265,8 @@ class Study:
         params: task parameter overrides (on top of the task's protocol).
         trials: trials per agent (default: the task's protocol).
         chunk_size: agents per chunk (default: all agents in one chunk).
-        references: also run the TD and random reference agents.
+        references: also run the TD and random reference agents and, where the task has one, its
+            ideal observer (:mod:`agents.ideal`).
         record: agents of each plastic condition's first chunk whose modulator levels are kept.
         device: torch device (not part of the study's identity).
         circuit: :class:`~nmgym.circuit.CircuitParams` overrides for the plastic conditions (the
@@ -297,8 +305,9 @@ class Study:
         self.circuit_params = CircuitParams().replace(**self.circuit)  # validated: bad names raise ValueError
         lesions = ["none"] + [spec for spec in self.lesions if spec not in ("none", "")]
         for spec in lesions:
-            check_condition(spec)
-        self.conditions = list(dict.fromkeys(lesions)) + (list(REFERENCES) if self.references else [])
+            check_condition(spec, self.task)
+        references = [r for r in REFERENCES if r != "ref:ideal" or self.task in IDEAL_TASKS] if self.references else []
+        self.conditions = list(dict.fromkeys(lesions + references))
         self.out = Path(self.out)
 
     def manifest(self) -> dict[str, Any]:
