@@ -11,6 +11,7 @@ their task (the batched task, a Gymnasium env or vector env).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 
@@ -18,7 +19,7 @@ from agents.base import Agent
 from nmgym.tasks import ReversalBandit, SustainedAttention
 
 
-def _task_params(agent: Agent, task_type: type) -> object:
+def _task_params(agent: Agent, task_type: type) -> Any:
     task = agent.world.task
     if not isinstance(task, task_type):
         got = type(task).__name__ if task is not None else type(agent.world.env).__name__
@@ -87,9 +88,11 @@ class SignalObserver(Agent):
         S = p.stimulus_steps
         self.window = torch.zeros(self.B, S, dtype=torch.float64, device=self.device)
         self.t = torch.zeros(self.B, dtype=torch.int64, device=self.device)
-        # log prior odds, and each (length, onset) pair as a mask over the window with its log weight
-        self.log_odds = math.log(p.p_signal) - math.log1p(-p.p_signal) if 0 < p.p_signal < 1 else None
-        self.p_signal = p.p_signal
+        # log prior odds (infinite for a certain prior: no evidence can change the answer), and
+        # each (length, onset) pair as a mask over the window with its log weight
+        log_p = math.log(p.p_signal) if p.p_signal > 0 else -math.inf
+        log_q = math.log1p(-p.p_signal) if p.p_signal < 1 else -math.inf
+        self.log_odds = log_p - log_q
         masks, weights = [], []
         for d in p.signal_durations:
             for onset in range(S - d + 1):
@@ -118,10 +121,7 @@ class SignalObserver(Agent):
         slot = torch.nn.functional.one_hot(self.t.clamp(max=S - 1), S).bool() & in_window.unsqueeze(-1)
         self.window = torch.where(slot, x.unsqueeze(-1), self.window)
         self.t = torch.where(in_window, self.t + 1, self.t)
-        if self.log_odds is None:  # a certain prior needs no evidence
-            report = torch.full_like(respond, self.p_signal >= 1)
-        else:
-            report = self.log_likelihood_ratio(self.window) + self.log_odds > 0
+        report = self.log_likelihood_ratio(self.window) + self.log_odds > 0
         action = (respond & report).long()
         self.t = torch.where(respond, 0, self.t)
         self.window = torch.where(respond.unsqueeze(-1), 0.0, self.window)

@@ -28,8 +28,9 @@ class World:
 
     def __init__(self, env: Task | gym.Env | gym.vector.VectorEnv, device: str | torch.device | None = None):
         self.env = env
-        self.task: Task | None = env if isinstance(env, Task) else None  # the task behind env, where known
+        self.task: Task | None  # the task behind env, where known
         if isinstance(env, Task):
+            self.task = env
             self.kind, self.num_envs = "task", env.num_envs
             self.device = env.device if device is None else torch.device(device)
             self.obs_dim, self.n_actions = env.obs_dim, env.n_actions

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from agents import IDEAL_OBSERVERS, PlasticAgent, ReversalObserver, SignalObserver
+from agents import PlasticAgent, ReversalObserver, SignalObserver
 from nmgym.study.metrics import METRICS
-from nmgym.study.runner import IDEAL_TASKS
 from nmgym.tasks import make_task
 
 
@@ -82,7 +81,3 @@ def test_an_ideal_observer_drives_a_gymnasium_env_of_its_task_and_refuses_others
         ReversalObserver(make_task("CueReward", 2))
     with pytest.raises(TypeError, match="SignalObserver drives SustainedAttention only; got ReversalBandit"):
         SignalObserver(gym.make("nmgym/ReversalBandit-v0"))
-
-
-def test_the_studies_know_which_tasks_have_an_ideal_observer():
-    assert tuple(IDEAL_OBSERVERS) == IDEAL_TASKS

@@ -787,11 +787,11 @@ class Circuit:
         self.trial_reward += reward
         ended = torch.ones_like(terminated) if boundary is None else boundary
         weight = ended.to(self.dtype)
-        outcome = torch.where(ended, self.trial_delta, 0.0)
-        surprise = shortfall_surprise(outcome, self.ne_short, self.ne_var, weight, p.ne_short, p.ne_long)
+        # (the running means move only at trial ends: weight is 0 elsewhere)
+        surprise = shortfall_surprise(self.trial_delta, self.ne_short, self.ne_var, weight, p.ne_short, p.ne_long)
         if p.ne_utility > 0:
-            shortfall = torch.where(ended, self.trial_reward - self.reward_rate, 0.0)
-            self.reward_rate += weight * (self.trial_reward - self.reward_rate) / p.ne_utility
+            shortfall = self.trial_reward - self.reward_rate
+            self.reward_rate += weight * shortfall / p.ne_utility
             utility = shortfall_surprise(shortfall, self.utility_short, self.utility_var, weight, p.ne_short, p.ne_long)
             surprise = torch.maximum(surprise, utility)
         self.trial_delta = torch.where(ended, 0.0, self.trial_delta)

@@ -31,7 +31,6 @@ from nmgym.circuit import LEVELS, CircuitParams, parse_lesion
 from nmgym.tasks import task_class
 
 REFERENCES = ("ref:td", "ref:random", "ref:ideal")  # ref:ideal only where the task has an ideal observer
-IDEAL_TASKS = ("ReversalBandit", "SustainedAttention")  # agents.IDEAL_OBSERVERS, without importing agents here
 MANIFEST = "manifest.json"
 STUDY_VERSION = 1
 
@@ -84,14 +83,24 @@ def task_params(task: str, overrides: dict[str, Any]) -> dict[str, Any]:
     return _jsonable(dataclasses.asdict(params))
 
 
+def has_ideal_observer(task: str) -> bool:
+    """Whether ``task`` has an ideal observer (:data:`agents.IDEAL_OBSERVERS`; imported here, not
+    at module load, as everywhere ``nmgym`` reaches for ``agents``)."""
+    from agents import IDEAL_OBSERVERS
+
+    return task in IDEAL_OBSERVERS
+
+
 def check_condition(condition: str, task: str | None = None) -> None:
     """Raise ``ValueError`` for a condition that is neither a lesion spec nor a reference agent
     (of ``task``: only some tasks have an ideal observer)."""
     if condition.startswith("ref:"):
         if condition not in REFERENCES:
             raise ValueError(f"unknown reference agent {condition!r}; known: {', '.join(REFERENCES)}")
-        if condition == "ref:ideal" and task is not None and task not in IDEAL_TASKS:
-            raise ValueError(f"ref:ideal: {task} has no ideal observer; {', '.join(IDEAL_TASKS)} have one")
+        if condition == "ref:ideal" and task is not None and not has_ideal_observer(task):
+            from agents import IDEAL_OBSERVERS
+
+            raise ValueError(f"ref:ideal: {task} has no ideal observer; {', '.join(IDEAL_OBSERVERS)} have one")
         return
     parse_lesion(condition)
 
@@ -306,8 +315,8 @@ class Study:
         lesions = ["none"] + [spec for spec in self.lesions if spec not in ("none", "")]
         for spec in lesions:
             check_condition(spec, self.task)
-        references = [r for r in REFERENCES if r != "ref:ideal" or self.task in IDEAL_TASKS] if self.references else []
-        self.conditions = list(dict.fromkeys(lesions + references))
+        references = [r for r in REFERENCES if r != "ref:ideal" or has_ideal_observer(self.task)]
+        self.conditions = list(dict.fromkeys(lesions + (references if self.references else [])))
         self.out = Path(self.out)
 
     def manifest(self) -> dict[str, Any]:
