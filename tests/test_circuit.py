@@ -1,5 +1,6 @@
 """Known answers for every mechanism of the circuit, on tiny cases."""
 
+import functools
 import math
 
 import pytest
@@ -565,6 +566,7 @@ def test_policy_compression_descends_the_kl_to_the_marginal_policy_through_selec
     assert logits[0, 0] < logits[0, 1]
 
 
+@functools.cache  # LINEAR_TRAP runs in both tests below: once per process is enough
 def xor_solved(params: CircuitParams, trials: int = 1500) -> float:
     """Fraction of 128 agents at >= 0.85 correct over CrossAreaXOR's last 300 of ``trials`` trials."""
     task = make_task("CrossAreaXOR", 128, seed=0)
