@@ -426,12 +426,23 @@ def test_cholinergic_transient_by_hand():
     phasic = cholinergic_transient(x, mean, var, relevance, seen, slope=8.0, threshold=1.0, rate=0.1)
     # past 1 / rate inputs the mean moves at rate, before the read: 0.2; the deviation is 1.8
     assert mean[0].tolist() == pytest.approx([0.2, 0.0]) and seen.item() == 21.0
-    surprise = (3.0001 * 1.8 / math.sqrt(1.0001)) / 4.0002  # the relevance-weighted deviation
+    # the largest deviation weighted by relevance over mean relevance (3.0001 / 2.0001)
+    surprise = (3.0001 / 2.0001) * 1.8 / math.sqrt(1.0001)
     assert phasic.item() == pytest.approx(1 / (1 + math.exp(-8.0 * (surprise - 1.0))), rel=1e-5)
     assert var[0].tolist() == pytest.approx([1.0 + 0.1 * (1.8**2 - 1.0), 0.9])
     # the same deviation on the less relevant channel is less surprising
     quiet = cholinergic_transient(x.flip(-1), torch.zeros(1, 2), torch.ones(1, 2), relevance, seen, 8.0, 1.0, 0.1)
     assert quiet.item() < phasic.item()
+
+    # a deviation on one channel is not diluted by quiet channels of equal relevance
+    def one_deviating(channels: int) -> float:
+        state = torch.zeros(1, channels), torch.ones(1, channels), torch.ones(1, channels), torch.full((1,), 20.0)
+        x = torch.zeros(1, channels)
+        x[0, 0] = 1.2
+        return cholinergic_transient(x, state[0], state[1], state[2], state[3], 8.0, 1.0, 0.1).item()
+
+    assert one_deviating(2) == pytest.approx(one_deviating(6), rel=1e-6)
+    assert one_deviating(2) == pytest.approx(1 / (1 + math.exp(-8.0 * (1.08 / math.sqrt(1.0001) - 1.0))), rel=1e-5)
     # the first inputs an agent sees: the mean is their exact mean (rate 1, 1/2, 1/3, ...)
     mean, var, seen = torch.zeros(1, 2), torch.ones(1, 2), torch.zeros(1)
     first = cholinergic_transient(torch.tensor([[3.0, 5.0]]), mean, var, relevance, seen, 8.0, 1.0, 0.1)
