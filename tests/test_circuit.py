@@ -436,10 +436,10 @@ def test_cholinergic_transient_by_hand():
 
     # a deviation on one channel is not diluted by quiet channels of equal relevance
     def one_deviating(channels: int) -> float:
-        state = torch.zeros(1, channels), torch.ones(1, channels), torch.ones(1, channels), torch.full((1,), 20.0)
         x = torch.zeros(1, channels)
-        x[0, 0] = 1.2
-        return cholinergic_transient(x, state[0], state[1], state[2], state[3], 8.0, 1.0, 0.1).item()
+        x[0, 0] = 1.2  # the mean moves to 0.12 first: a deviation of 1.08
+        mean, var, equal = torch.zeros(1, channels), torch.ones(1, channels), torch.ones(1, channels)
+        return cholinergic_transient(x, mean, var, equal, torch.full((1,), 20.0), 8.0, 1.0, 0.1).item()
 
     assert one_deviating(2) == pytest.approx(one_deviating(6), rel=1e-6)
     assert one_deviating(2) == pytest.approx(1 / (1 + math.exp(-8.0 * (1.08 / math.sqrt(1.0001) - 1.0))), rel=1e-5)
