@@ -3,8 +3,10 @@
 Each runs intact and lesioned circuits on the same seeds and task draws (fixed seeds: bitwise
 reproducible, so the statistics cannot flake) and compares medians over agents with the metrics
 of :mod:`nmgym.study.metrics`. Each effect is checked over a range of its task's main parameter
-(reversal interval, reward delay, cue-reward delay), not at one tuned setting. The rows that do
-not hold yet are listed in ``docs/reproduce-quick/report.md``.
+(reversal interval, reward delay, cue-reward delay, stimulus length, noise), not at one tuned
+setting. Where a row's bar does not depend on that parameter, the test decides it with the
+catalogue's own rule (``nmgym.study.reproduce.ROWS``). The rows that do not hold yet are listed in
+``docs/reproduce-quick/report.md``.
 """
 
 import numpy as np
@@ -12,9 +14,11 @@ import pytest
 
 from agents import PlasticAgent
 from nmgym.study.metrics import METRICS
+from nmgym.study.reproduce import ROWS
 from nmgym.tasks import make_task
 
 AGENTS = 24
+CATALOGUE = {row.effect: row for row in ROWS}
 
 
 def study(task: str, lesion: str, trials: int, params: dict | None = None, **options) -> dict[str, np.ndarray]:
@@ -29,6 +33,14 @@ def median(metrics: dict[str, np.ndarray], key: str) -> float:
     return float(np.nanmedian(metrics[key]))
 
 
+def assert_row(effect: str, intact: dict[str, np.ndarray], lesioned: dict[str, np.ndarray] | None = None) -> None:
+    """The catalogue row ``effect`` holds on these metrics, decided by ``nmgym reproduce``'s own bar."""
+    row = CATALOGUE[effect]
+    conditions = {"none": intact} if lesioned is None else {"none": intact, row.lesion: lesioned}
+    figures = ", ".join(f"{name} {median(m, row.metric):.3g}" for name, m in conditions.items())
+    assert row.holds(conditions), f"{effect} ({row.bar}): {figures}"
+
+
 @pytest.mark.parametrize("every", [30, 50, 80])
 def test_ne_lesion_slows_recovery_after_reversals_and_spares_the_first_block(every):
     params = {"reversal_every": every, "trials_per_episode": 10 * every}
@@ -39,6 +51,8 @@ def test_ne_lesion_slows_recovery_after_reversals_and_spares_the_first_block(eve
     # twice as slow, or (blocks shorter than twice the intact recovery) no recovery within a block
     assert median(lesioned, "trials_to_criterion") >= min(2 * recovery, every)
     assert abs(median(lesioned, "first_block_end") - median(intact, "first_block_end")) <= 0.05
+    no_ach = study("ReversalBandit", "ach", 10 * every, params, inputs=("trial",))
+    assert_row("dissociation: ach spares reversal", intact, no_ach)
 
 
 @pytest.mark.parametrize("reward_step", [5, 7, 9])
@@ -49,6 +63,8 @@ def test_da_lesion_leaves_cue_reward_go_rates_at_their_trial_one_values(reward_s
     assert median(intact, "go_target") >= 0.9
     for key in ("go_target", "go_other"):
         assert abs(median(lesioned, key) - median(lesioned, f"{key}_start")) <= 0.1, key
+    assert_row("dissociation: ne spares a stable CueReward", intact, study("CueReward", "ne", 300, params))
+    assert_row("dissociation: 5ht spares CueReward learning speed", intact, study("CueReward", "5ht", 300, params))
 
 
 @pytest.mark.parametrize("delay", [5, 10])
@@ -79,6 +95,22 @@ def test_serotonin_lesion_makes_the_agent_quit_early_and_wait_less_on_omissions(
     assert median(intact, "failures_longest") <= 0.5  # the intact agent waits
     assert median(lesioned, "failures_longest") >= 1.5 * median(intact, "failures_longest")
     assert median(lesioned, "omission_wait") <= 0.75 * median(intact, "omission_wait")
+
+
+@pytest.mark.parametrize("stimulus_steps", [1, 2])
+def test_a_longrange_lesion_slows_or_stops_xor(stimulus_steps):
+    params = {"stimulus_steps": stimulus_steps}
+    intact = study("CrossAreaXOR", "none", 2000, params)
+    assert_row("long-range coordination: intact solves XOR", intact)
+    lesioned = study("CrossAreaXOR", "longrange", 2000, params)
+    assert_row("long-range coordination: longrange slower or fails", intact, lesioned)
+
+
+@pytest.mark.parametrize("noise_std", [0.2, 0.4])
+def test_a_noradrenaline_lesion_spares_sustained_attention(noise_std):
+    params = {"noise_std": noise_std, "distractor_after": 300}
+    intact = study("SustainedAttention", "none", 600, params)
+    assert_row("dissociation: ne spares SustainedAttention", intact, study("SustainedAttention", "ne", 600, params))
 
 
 def test_xor_needs_dopamine_and_the_one_bit_control_survives_a_longrange_lesion():
