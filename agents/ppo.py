@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import Logger
 from tqdm import tqdm
 
 from agents.recorder import TrialRecorder
@@ -105,6 +106,8 @@ def run_ppo(
         model = RecurrentPPO("MlpLstmPolicy", venv, seed=seed, verbose=0, **kwargs)
     else:
         model = PPO("MlpPolicy", venv, seed=seed, verbose=0, **kwargs)
+    if not kwargs.get("tensorboard_log"):  # SB3's default logger leaves an empty SB3-<time> folder in the temp dir
+        model.set_logger(Logger(folder=None, output_formats=[]))
     callback = TrialCallback(venv, trials, progress=progress)
     model.learn(total_timesteps=max_steps * agents, callback=callback)
     return callback.recorder.data, model

@@ -205,10 +205,13 @@ def test_cleanrl_script_runs_and_prints_progress():
     assert [line.split()[0] for line in out[2:]] == ["2", "4"]
 
 
-def test_recurrent_ppo_trains_and_records_like_the_other_agents(tmp_path):
-    """sb3-contrib's RecurrentPPO (an LSTM policy, for tasks that need memory) through the same runner."""
+def test_recurrent_ppo_trains_and_records_like_the_other_agents(tmp_path, monkeypatch):
+    """sb3-contrib's RecurrentPPO (an LSTM policy, for tasks that need memory) through the same runner,
+    leaving no log folder behind (SB3's default logger makes one per run)."""
     from agents.train import train
 
+    monkeypatch.setenv("SB3_LOGDIR", str(tmp_path / "sb3-logs"))  # where SB3's default logger would write
     summary = train("SustainedAttention", "ppo-lstm", agents=8, trials=20, seed=0, out=tmp_path, progress=False)
     assert summary["agent"] == "ppo-lstm" and (tmp_path / "curve.csv").exists()
     assert 0.0 <= summary["final"]["correct"] <= 1.0
+    assert not (tmp_path / "sb3-logs").exists()
