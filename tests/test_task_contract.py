@@ -1,5 +1,8 @@
 """The kernel contract every task keeps: shapes, bounds, invariance, determinism, partial reset."""
 
+import ast
+import dataclasses
+
 import pytest
 import torch
 
@@ -125,3 +128,15 @@ def test_every_task_cites_its_paper_and_documents_itself(name):
     ):
         assert section in doc, section
     assert cls.paper.split()[0].rstrip(",") in doc  # the first author is cited in the docstring
+
+
+@pytest.mark.parametrize("name", TASK_NAMES)
+def test_the_documented_arguments_are_the_defaults(name):
+    """The docstring's ``## Arguments`` line lists every parameter with its real default."""
+    cls = make_task(name).__class__
+    section = cls.__doc__.split("## Arguments")[1].split("##")[0]
+    line = " ".join(section.split("``")[1].split())  # the first literal: name=value, ...
+    call = ast.parse(f"f({line})", mode="eval").body
+    documented = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+    defaults = {f.name: f.default for f in dataclasses.fields(cls.Params)}
+    assert documented == defaults

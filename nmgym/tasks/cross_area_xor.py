@@ -59,7 +59,8 @@ class CrossAreaXOR(Task):
     every task.
 
     ## Arguments
-    ``rule="xor"`` (or ``"a"``, ``"b"``), ``stimulus_steps=1, reward=1.0, trials_per_episode=1``.
+    ``rule="xor", stimulus_steps=1, reward=1.0, trials_per_episode=1``; ``rule`` may also be ``"a"``
+    or ``"b"`` (the one-bit controls).
 
     ## Oracle
     Responds by the rule: reward on every trial.

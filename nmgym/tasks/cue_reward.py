@@ -54,8 +54,8 @@ class CueReward(Task):
 
     ## Action Space
     ``Discrete(2)``: 0 = no-go (withhold), 1 = go. The choice is the action at ``decision_step``;
-    with ``fixation_required`` (the default, as in NeuroGym) a go before it breaks fixation and
-    aborts the trial. Actions after the choice are ignored.
+    with ``fixation_required=True`` (as in NeuroGym; off by default) a go before it breaks fixation
+    and aborts the trial. Actions after the choice are ignored.
 
     ## Observation Space
     | index | name | meaning |
@@ -75,7 +75,7 @@ class CueReward(Task):
 
     ## Arguments
     ``n_cues=4, target_cue=0, trial_steps=10, cue_step=2, decision_step=3, reward_step=7,
-    reward=1.0, go_penalty=0.2, fixation_required=True, abort_penalty=0.1, trials_per_episode=1``.
+    reward=1.0, go_penalty=0.2, fixation_required=False, abort_penalty=0.1, trials_per_episode=1``.
 
     ## Oracle
     Withhold until the decision step, then go on the target cue only: expected reward
