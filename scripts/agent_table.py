@@ -1,9 +1,10 @@
 """Random, TD, plastic circuit, ideal observer and oracle on every core task: the score table.
 
-Usage: python scripts/agent_table.py [--agents 64] [--seed 1] [--tasks CueReward,...]
+Usage: python scripts/agent_table.py [--agents 64] [--seed 1] [--tasks CueReward,...] [--budget 1]
 
 Each learner trains for the task's trial budget; the score is the mean over agents of the last
-fifth of trials (fraction correct, and reward per trial). The oracle column is the task's oracle
+fifth of trials (fraction correct, and reward per trial). ``--budget K`` trains K times as many
+trials, which tells a gap in learning speed from one in what a learner reaches. The oracle column is the task's oracle
 policy over the same number of trials. The ideal column is the ideal observer where the oracle is
 out of any learner's reach (ReversalBandit: reversals must be detected; SustainedAttention: noise
 hides some brief signals; see :mod:`agents.ideal`); elsewhere a learner can reach the oracle, so
@@ -44,13 +45,20 @@ def oracle(name: str, params: dict, trials: int, agents: int, seed: int) -> dict
 
 
 def parse_arguments(description: str) -> argparse.Namespace:
-    """``--agents``, ``--seed`` and ``--tasks`` (the protocols to run), shared by the scripts that
-    run these protocols."""
+    """``--agents``, ``--seed``, ``--tasks`` (the protocols to run) and ``--budget`` (a multiple of
+    each protocol's trials), shared by the scripts that run these protocols."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--agents", type=int, default=64)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tasks", default=",".join(PROTOCOLS))
-    return parser.parse_args()
+    parser.add_argument("--budget", type=int, default=1, help="train this many times each protocol's trials")
+    args = parser.parse_args()
+    if args.budget < 1:
+        parser.error(f"--budget {args.budget} is not allowed; give 1 or more")
+    unknown = sorted(set(args.tasks.split(",")) - set(PROTOCOLS))
+    if unknown:
+        parser.error(f"unknown task(s) {', '.join(unknown)}; the protocols are {', '.join(PROTOCOLS)}")
+    return args
 
 
 def main() -> None:
@@ -59,6 +67,7 @@ def main() -> None:
     print(f"{'task':<20}{'trials':>7}  " + "  ".join(f"{k:>15}" for k in kinds))
     for name in args.tasks.split(","):
         params, trials, options = PROTOCOLS[name]
+        trials *= args.budget
         cells = []
         start = time.perf_counter()
         for kind in kinds:

@@ -22,8 +22,11 @@ from nmgym.tasks import make_task
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
-def final_correct(name: str, agents: int, seed: int, trace_dtype: torch.dtype, lesion: str | None = None):
+def final_correct(
+    name: str, agents: int, seed: int, trace_dtype: torch.dtype, lesion: str | None = None, budget: int = 1
+):
     params, trials, options = PROTOCOLS[name]
+    trials *= budget
     task = make_task(name, agents, seed=seed, **params)
     data = PlasticAgent(task, seed=seed, lesion=lesion, trace_dtype=trace_dtype, **options).run(trials)
     return data, trials
@@ -35,7 +38,7 @@ def main() -> None:
     for name in args.tasks.split(","):
         scores = {}
         for label, dtype in PRECISIONS.items():
-            data, trials = final_correct(name, args.agents, args.seed, dtype)
+            data, trials = final_correct(name, args.agents, args.seed, dtype, budget=args.budget)
             scores[label] = data["correct"][:, trials - trials // 5 :].float().mean(1).numpy()
         diff = scores["bf16"] - scores["fp32"]
         se = diff.std(ddof=1) / np.sqrt(len(diff))
