@@ -426,13 +426,16 @@ def test_cholinergic_transient_by_hand():
     phasic = cholinergic_transient(x, mean, var, relevance, seen, slope=8.0, threshold=1.0, rate=0.1)
     # past 1 / rate inputs the mean moves at rate, before the read: 0.2; the deviation is 1.8
     assert mean[0].tolist() == pytest.approx([0.2, 0.0]) and seen.item() == 21.0
-    # the largest deviation weighted by relevance over mean relevance (3.0001 / 2.0001)
+    # the largest rise weighted by relevance over mean relevance (3.0001 / 2.0001)
     surprise = (3.0001 / 2.0001) * 1.8 / math.sqrt(1.0001)
     assert phasic.item() == pytest.approx(1 / (1 + math.exp(-8.0 * (surprise - 1.0))), rel=1e-5)
     assert var[0].tolist() == pytest.approx([1.0 + 0.1 * (1.8**2 - 1.0), 0.9])
-    # the same deviation on the less relevant channel is less surprising
+    # the same rise on the less relevant channel is less surprising
     quiet = cholinergic_transient(x.flip(-1), torch.zeros(1, 2), torch.ones(1, 2), relevance, seen, 8.0, 1.0, 0.1)
     assert quiet.item() < phasic.item()
+    # a fall is no cue: as far below the mean, no surprise at all
+    fall = cholinergic_transient(-x, torch.zeros(1, 2), torch.ones(1, 2), relevance, seen, 8.0, 1.0, 0.1)
+    assert fall.item() == pytest.approx(1 / (1 + math.exp(8.0)), rel=1e-5)
 
     # a deviation on one channel is not diluted by quiet channels of equal relevance
     def one_deviating(channels: int) -> float:

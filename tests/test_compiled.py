@@ -91,8 +91,8 @@ def test_a_compiled_task_steps_as_the_eager_one(name):
 
 # The compiler fuses reductions in another order: float32 rounding, accumulated over 400 steps of
 # learning, relative to the weights' scale. Without cholinergic transients it stays below 2e-5;
-# a transient (a sigmoid of slope 8 on the relevance-weighted deviation, boosting the drive up to 7x)
-# amplifies it about a hundredfold (1.4e-3 measured).
+# a transient (a sigmoid of slope 8 on the relevance-weighted rise, boosting the drive up to 7x)
+# amplifies it about a hundredfold (1.3e-3 measured).
 @pytest.mark.parametrize(("ach_transient", "scale"), [(0.0, 1e-4), (6.0, 5e-3)])
 def test_a_compiled_circuit_learns_as_the_eager_one(ach_transient, scale):
     params = CircuitParams(ach_transient=ach_transient)

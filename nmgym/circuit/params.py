@@ -66,7 +66,7 @@ class CircuitParams(Replaceable):
     ach_attention: float = 0.3
     ach_coupling: float = 0.5
     ach_transient: float = 6.0  # boost of the areas' input drive at a full cholinergic transient (0: none)
-    # largest attended deviation from the inputs' running statistics (the exact mean of the inputs
+    # largest attended rise above the inputs' running statistics (the exact mean of the inputs
     # seen, then a running one at covariance_rate), in standard deviations, at half a transient
     ach_transient_threshold: float = 2.0
     ach_transient_slope: float = 8.0
