@@ -4,11 +4,11 @@ Usage: python scripts/agent_table.py [--agents 64] [--seed 1] [--tasks CueReward
 
 Each learner trains for the task's trial budget; the score is the mean over agents of the last
 fifth of trials (fraction correct, and reward per trial). ``--budget K`` trains K times as many
-trials, which tells a gap in learning speed from one in what a learner reaches. The oracle column is the task's oracle
-policy over the same number of trials. The ideal column is the ideal observer where the oracle is
-out of any learner's reach (ReversalBandit: reversals must be detected; SustainedAttention: noise
-hides some brief signals; see :mod:`agents.ideal`); elsewhere a learner can reach the oracle, so
-it reads "= oracle".
+trials, which tells a gap in learning speed from one in what a learner reaches. The oracle
+column is the task's oracle policy over the same number of trials. The ideal column is the
+ideal observer where the oracle is out of any learner's reach (ReversalBandit: reversals must be
+detected; SustainedAttention: noise hides some brief signals; see :mod:`agents.ideal`); elsewhere
+a learner can reach the oracle, so it reads "= oracle".
 """
 
 from __future__ import annotations

@@ -3,12 +3,13 @@
 Usage: python scripts/distractor_frozen.py [--agents 64] [--seed 1] [--strength 1.0]
 
 Trains intact and ``ach``-lesioned circuits for 500 trials without a distractor, then runs 400
-new trials with it (on half of them, Newman & McGaughy 2008), once with every learning rate set
-to zero and once learning as usual. Prints, per condition, the hits on the briefest signal and the
-correct rejections on clean and on distractor trials, and the distractor's cost (accuracy on
-clean minus distractor trials; median over agents). A fixed flash can shift a near-linear
-detector's criterion (hits and false alarms rise together) or take away sensitivity (hits fall
-and false alarms rise); only the second costs accuracy for long once learning can undo a bias.
+new trials with it (on half of them, Newman & McGaughy 2008), once with the weights frozen (every
+learning rate and NE's reset at zero) and once learning as usual. Prints, per condition, the
+hits on the briefest signal and the correct rejections on clean and on distractor trials, and the
+distractor's cost (accuracy on clean minus distractor trials; median over agents). A fixed
+flash can shift a near-linear detector's criterion (hits and false alarms rise together) or take
+away sensitivity (hits fall and false alarms rise); only the second costs accuracy for long once
+learning can undo a bias.
 """
 
 from __future__ import annotations
@@ -43,8 +44,10 @@ def main() -> None:
             agent.run(TRAIN)
             task.params = task.params.replace(distractor_after=0)  # the distractor block starts now
             agent.seed = args.seed + 1  # run() reseeds the task: new trials, not the training ones again
-            if frozen:
-                agent.circuit.p = agent.circuit.p.replace(lr_actor=0.0, lr_critic=0.0, lr_hidden=0.0)
+            if frozen:  # no capture, and no NE reset of the readouts' labile weights either
+                agent.circuit.p = agent.circuit.p.replace(
+                    lr_actor=0.0, lr_critic=0.0, lr_hidden=0.0, ne_reset=0.0, ne_reset_selective=0.0
+                )
             records = {key: value.cpu().numpy() for key, value in agent.run(TEST).items()}
             correct, duration = records["correct"], records["duration"]
             distractor = records["distractor"] > 0

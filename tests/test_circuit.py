@@ -424,7 +424,7 @@ def test_cholinergic_transient_by_hand():
     mean, var, seen = torch.zeros(1, 2), torch.ones(1, 2), torch.full((1,), 20.0)
     relevance = torch.tensor([[3.0, 1.0]])
     phasic = cholinergic_transient(x, mean, var, relevance, seen, slope=8.0, threshold=1.0, rate=0.1)
-    # past 1 / rate inputs the mean moves at rate, before the read: 0.2; the deviation is 1.8
+    # past 1 / rate inputs the mean moves at rate, before the read: 0.2; the rise is 1.8
     assert mean[0].tolist() == pytest.approx([0.2, 0.0]) and seen.item() == 21.0
     # the largest rise weighted by relevance over mean relevance (3.0001 / 2.0001)
     surprise = (3.0001 / 2.0001) * 1.8 / math.sqrt(1.0001)
@@ -437,10 +437,10 @@ def test_cholinergic_transient_by_hand():
     fall = cholinergic_transient(-x, torch.zeros(1, 2), torch.ones(1, 2), relevance, seen, 8.0, 1.0, 0.1)
     assert fall.item() == pytest.approx(1 / (1 + math.exp(8.0)), rel=1e-5)
 
-    # a deviation on one channel is not diluted by quiet channels of equal relevance
+    # a rise on one channel is not diluted by quiet channels of equal relevance
     def one_deviating(channels: int) -> float:
         x = torch.zeros(1, channels)
-        x[0, 0] = 1.2  # the mean moves to 0.12 first: a deviation of 1.08
+        x[0, 0] = 1.2  # the mean moves to 0.12 first: a rise of 1.08
         mean, var, equal = torch.zeros(1, channels), torch.ones(1, channels), torch.ones(1, channels)
         return cholinergic_transient(x, mean, var, equal, torch.full((1,), 20.0), 8.0, 1.0, 0.1).item()
 

@@ -181,8 +181,10 @@ def test_a_circuit_variant_is_part_of_the_study(tmp_path: Path) -> None:
     default = CircuitParams().ach_transient
     with pytest.raises(ValueError, match=rf"circuit_params.ach_transient: folder has 0.0, asked {default}"):
         small(tmp_path / "s").prepare()
-    # the chunk runs the variant: its recorded ACh level has no transients, the default's has
-    chunk = Chunk("SustainedAttention", "none", 0, 2, 0, 12, {}, {}, record=2)
+    # the chunk runs the variant: its recorded ACh level has no transients, the default's has (40
+    # trials: the inputs' running variance must first settle from its prior of 1 before a signal's
+    # rise evokes one; within 12 trials none did)
+    chunk = Chunk("SustainedAttention", "none", 0, 2, 0, 40, {}, {}, record=2)
     default_run, variant = run_chunk(chunk), run_chunk(dataclasses.replace(chunk, circuit=tonic))
     assert np.all(variant["trace_ach"] == 1.0) and default_run["trace_ach"].max() > 1.1
 
