@@ -19,6 +19,7 @@ import argparse
 import numpy as np
 
 from agents import PlasticAgent
+from nmgym.study.metrics import masked_mean
 from nmgym.tasks import make_task
 
 TRAIN, TEST = 500, 400
@@ -26,8 +27,7 @@ TRAIN, TEST = 500, 400
 
 def rate(correct: np.ndarray, mask: np.ndarray) -> float:
     """Median over agents of each agent's fraction correct on the masked trials."""
-    per_agent = [row[m].mean() for row, m in zip(correct, mask, strict=True) if m.any()]
-    return float(np.median(per_agent))
+    return float(np.nanmedian(masked_mean(correct, mask)))
 
 
 def main() -> None:
@@ -52,9 +52,7 @@ def main() -> None:
             correct, duration = records["correct"], records["duration"]
             distractor = records["distractor"] > 0
             brief, blank = duration == 1, duration == 0
-            cost = np.median(
-                [row[~d].mean() - row[d].mean() for row, d in zip(correct, distractor, strict=True) if d.any()]
-            )
+            cost = np.nanmedian(masked_mean(correct, ~distractor) - masked_mean(correct, distractor))
             hits = f"{rate(correct, brief & ~distractor):.3f} / {rate(correct, brief & distractor):.3f}"
             rejections = f"{rate(correct, blank & ~distractor):.3f} / {rate(correct, blank & distractor):.3f}"
             state = "frozen" if frozen else "on"

@@ -438,14 +438,14 @@ def test_cholinergic_transient_by_hand():
     assert fall.item() == pytest.approx(1 / (1 + math.exp(8.0)), rel=1e-5)
 
     # a rise on one channel is not diluted by quiet channels of equal relevance
-    def one_deviating(channels: int) -> float:
+    def one_rising(channels: int) -> float:
         x = torch.zeros(1, channels)
         x[0, 0] = 1.2  # the mean moves to 0.12 first: a rise of 1.08
         mean, var, equal = torch.zeros(1, channels), torch.ones(1, channels), torch.ones(1, channels)
         return cholinergic_transient(x, mean, var, equal, torch.full((1,), 20.0), 8.0, 1.0, 0.1).item()
 
-    assert one_deviating(2) == pytest.approx(one_deviating(6), rel=1e-6)
-    assert one_deviating(2) == pytest.approx(1 / (1 + math.exp(-8.0 * (1.08 / math.sqrt(1.0001) - 1.0))), rel=1e-5)
+    assert one_rising(2) == pytest.approx(one_rising(6), rel=1e-6)
+    assert one_rising(2) == pytest.approx(1 / (1 + math.exp(-8.0 * (1.08 / math.sqrt(1.0001) - 1.0))), rel=1e-5)
     # the first inputs an agent sees: the mean is their exact mean (rate 1, 1/2, 1/3, ...)
     mean, var, seen = torch.zeros(1, 2), torch.ones(1, 2), torch.zeros(1)
     first = cholinergic_transient(torch.tensor([[3.0, 5.0]]), mean, var, relevance, seen, 8.0, 1.0, 0.1)
