@@ -5,14 +5,16 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from agents import AGENTS
+from agents.protocols import plastic_options, protocol
 from nmgym.circuit import CircuitParams
-from nmgym.tasks import make_task
+from nmgym.tasks import make_task, task_class
 
 
 def parse_assignments(items: list[str] | None, what: str) -> dict[str, Any]:
@@ -51,23 +53,30 @@ def train(
     agent: str = "plastic",
     *,
     agents: int = 64,
-    trials: int = 300,
+    trials: int | None = None,
     seed: int = 0,
     lesion: str | None = None,
     device: str = "cpu",
     params: dict[str, Any] | None = None,
     circuit: dict[str, Any] | None = None,
+    inputs: Sequence[str] | None = None,
     out: str | Path | None = None,
     progress: bool = True,
     compile: bool = False,
 ) -> dict[str, Any]:
     """Run ``agents`` agents of kind ``agent`` on ``task`` for ``trials`` trials; write and return the summary.
 
-    ``compile`` runs the task and the plastic circuit through ``torch.compile`` (faster for large
-    batches; results equal the eager run's up to float rounding)."""
+    The task's training protocol (:mod:`agents.protocols`) gives the defaults: the trials, the
+    task parameters that ``params`` overrides, and the observation sub-spaces the plastic agent
+    reads (``inputs``, or ``["all"]``; ReversalBandit's circuit reads only ``trial``). ``compile`` runs the task
+    and the plastic circuit through ``torch.compile`` (faster for large batches; results equal the
+    eager run's up to float rounding)."""
+    defaults = protocol(task_class(task).__name__)
+    trials = defaults["trials"] if trials is None else trials
+    params = {**defaults["params"], **(params or {})}
+    if agent != "plastic" and (lesion not in (None, "none") or circuit or inputs is not None):
+        raise ValueError(f"--lesion, --circuit and --inputs apply to the plastic agent only, not to {agent!r}")
     if agent in ("ppo", "ppo-lstm"):
-        if lesion not in (None, "none") or circuit:
-            raise ValueError(f"--lesion and --circuit apply to the plastic agent only, not to {agent!r}")
         try:
             from agents.ppo import train_ppo  # imports this module: keep the import here
         except ImportError as error:
@@ -85,12 +94,14 @@ def train(
         )
     if agent not in AGENTS:
         raise ValueError(f"unknown agent {agent!r}; choose one of {', '.join([*AGENTS, 'ppo', 'ppo-lstm'])}")
-    if agent != "plastic" and (lesion not in (None, "none") or circuit):
-        raise ValueError(f"--lesion and --circuit apply to the plastic agent only, not to {agent!r}")
-    env = make_task(task, agents, seed=seed, device=device, compile=compile, **(params or {}))
+    env = make_task(task, agents, seed=seed, device=device, compile=compile, **params)
     kwargs: dict[str, Any] = {"seed": seed}
     if agent == "plastic":
-        kwargs.update(lesion=lesion, params=CircuitParams().replace(**(circuit or {})), compile=compile)
+        if inputs is None:
+            options = plastic_options(defaults["options"])
+        else:
+            options = {} if list(inputs) == ["all"] else {"inputs": tuple(inputs)}
+        kwargs.update(options, lesion=lesion, params=CircuitParams().replace(**(circuit or {})), compile=compile)
     learner = AGENTS[agent](env, **kwargs)
     data = learner.run(trials, progress=progress)
     settings = {
@@ -102,6 +113,7 @@ def train(
         "compile": compile,
         "task_params": dataclasses.asdict(env.params),
         "circuit_params": dataclasses.asdict(kwargs["params"]) if agent == "plastic" else None,
+        "inputs": (list(kwargs.get("inputs", ())) or "all") if agent == "plastic" else None,
     }
     return summarize(task, agent, settings, data, out)
 

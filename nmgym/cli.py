@@ -37,6 +37,7 @@ def _train(args: argparse.Namespace) -> int:
         device=args.device,
         params=parse_assignments(args.param, "param"),
         circuit=parse_assignments(args.circuit, "circuit"),
+        inputs=None if args.inputs is None else [name.strip() for name in args.inputs.split(",")],
         out=args.out,
         compile=args.compile,
     )
@@ -141,12 +142,20 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("task", help="task name, e.g. CueReward (see `nmgym tasks`)")
     train.add_argument("--agent", default="plastic", help="plastic, td, random, ppo or ppo-lstm (default plastic)")
     train.add_argument("--agents", type=int, default=64, help="agents trained side by side (default 64)")
-    train.add_argument("--trials", type=int, default=300, help="trials per agent (default 300)")
+    train.add_argument("--trials", type=int, default=None, help="trials per agent (default: the task's protocol)")
     train.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     train.add_argument("--lesion", default=None, help="lesion spec for the plastic agent, e.g. ne or da:delay=5")
     train.add_argument("--device", default="cpu", help="torch device (default cpu)")
-    train.add_argument("--param", action="append", metavar="NAME=VALUE", help="task parameter (repeatable)")
+    train.add_argument(
+        "--param", action="append", metavar="NAME=VALUE", help="task parameter over the protocol's (repeatable)"
+    )
     train.add_argument("--circuit", action="append", metavar="NAME=VALUE", help="circuit parameter (repeatable)")
+    train.add_argument(
+        "--inputs",
+        metavar="NAMES",
+        help="observation sub-spaces the plastic agent reads, comma-separated, or all "
+        "(default: the task's protocol; ReversalBandit: trial)",
+    )
     train.add_argument("--out", required=True, help="folder for summary.json, curve.csv and curve.png")
     train.add_argument("--compile", action="store_true", help="torch.compile the task and circuit (large batches)")
     train.set_defaults(run=_train)

@@ -19,18 +19,20 @@ import time
 import torch
 
 from agents import IDEAL_OBSERVERS, PlasticAgent, RandomAgent, TDAgent
+from agents.protocols import PROTOCOLS as TASK_PROTOCOLS
+from agents.protocols import plastic_options
 from agents.recorder import TrialRecorder
 from nmgym.tasks import make_task
 
-# (task parameters, trials, PlasticAgent options): the protocol of each row.
+# (task parameters, trials, PlasticAgent options) of each row: the tasks' training protocols, with
+# two scored on the task itself: SustainedAttention without the distractor block, DistalReward at
+# one delay within the tag's time constant (the protocol mixes in a delay beyond it).
 PROTOCOLS: dict[str, tuple[dict, int, dict]] = {
-    "CueReward": ({}, 300, {}),
-    "DistalReward": ({"delays": (10,)}, 1000, {}),
-    "ReversalBandit": ({}, 500, {"inputs": ("trial",)}),
-    "SustainedAttention": ({}, 1000, {}),
-    "WaitForReward": ({"shaping_trials": 200}, 500, {}),
-    "CrossAreaXOR": ({}, 2000, {}),
+    name: (protocol["params"], protocol["trials"], plastic_options(protocol["options"]))
+    for name, protocol in TASK_PROTOCOLS.items()
 }
+PROTOCOLS["SustainedAttention"] = ({}, 1000, {})
+PROTOCOLS["DistalReward"] = ({"delays": (10,)}, 1000, {})
 
 
 def oracle(name: str, params: dict, trials: int, agents: int, seed: int) -> dict[str, torch.Tensor]:

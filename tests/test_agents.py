@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from agents import PlasticAgent, RandomAgent, TDAgent
+from agents.protocols import PROTOCOLS
 from agents.train import parse_assignments, train
 from nmgym.cli import main
 from nmgym.envs import TaskVectorEnv
@@ -112,6 +113,30 @@ def test_train_command_and_its_errors(tmp_path, capsys):
     assert "unknown agent 'dqn'; choose one of plastic, td, random, ppo, ppo-lstm" in capsys.readouterr().err
     assert main(["train", "CueReward", "--param", "n_cues", "--out", str(tmp_path)]) == 2
     assert "bad param 'n_cues': write NAME=VALUE" in capsys.readouterr().err
+
+
+def test_train_starts_from_the_task_protocol_and_each_part_can_be_overridden(tmp_path):
+    """A plain ``nmgym train`` runs the protocol behind the README's figures (ReversalBandit: 500
+    trials, the circuit reading only the trial channel); ``--trials``, ``--param`` and ``--inputs``
+    override its parts."""
+    assert main(["train", "ReversalBandit", "--agents", "2", "--out", str(tmp_path / "a")]) == 0
+    settings = json.loads((tmp_path / "a" / "summary.json").read_text())["settings"]
+    assert settings["trials"] == 500 and settings["inputs"] == ["trial"]
+    args = ["--agents", "2", "--trials", "10", "--param", "shaping_trials=0", "--inputs", "all"]
+    assert main(["train", "WaitForReward", *args, "--out", str(tmp_path / "b")]) == 0
+    settings = json.loads((tmp_path / "b" / "summary.json").read_text())["settings"]
+    assert settings["trials"] == 10 and settings["task_params"]["shaping_trials"] == 0 and settings["inputs"] == "all"
+    assert (
+        train("WaitForReward", "td", agents=2, trials=5, progress=False)["settings"]["task_params"]["shaping_trials"]
+        == PROTOCOLS["WaitForReward"]["params"]["shaping_trials"]
+    )
+
+
+def test_train_refuses_inputs_it_cannot_apply(tmp_path, capsys):
+    assert main(["train", "ReversalBandit", "--inputs", "prev", "--out", str(tmp_path)]) == 2
+    assert "unknown input sub-space(s) ['prev']" in capsys.readouterr().err
+    assert main(["train", "ReversalBandit", "--agent", "td", "--inputs", "trial", "--out", str(tmp_path)]) == 2
+    assert "--inputs apply to the plastic agent only, not to 'td'" in capsys.readouterr().err
 
 
 def test_parse_assignments():

@@ -219,9 +219,10 @@ def test_cli_refuses_other_study_folder(tmp_path: Path, capsys) -> None:
 
 def test_every_reproduce_row_is_decidable() -> None:
     """Each catalogue row finds its study, lesion and metrics, and decides to a bool (tiny runs)."""
+    from agents.protocols import PROTOCOLS
     from nmgym.study import ROWS, STUDIES
     from nmgym.study.reproduce import SWEEPS, study_metrics
-    from nmgym.study.runner import PROTOCOLS, task_params
+    from nmgym.study.runner import task_params
 
     fakes = {}
     for name, (task, lesions, params, _, _) in STUDIES.items():

@@ -1,9 +1,10 @@
 """Lesion studies: resumable runs, task metrics, statistics, figures, reports and ``nmgym reproduce``."""
 
+from agents.protocols import PROTOCOLS
 from nmgym.study.metrics import task_metrics, trials_to_criterion
 from nmgym.study.report import write_report
 from nmgym.study.reproduce import ROWS, STUDIES, reproduce
-from nmgym.study.runner import PROTOCOLS, Chunk, Study, run_chunk
+from nmgym.study.runner import Chunk, Study, run_chunk
 from nmgym.study.stats import bootstrap_ci, compare, permutation_test
 
 __all__ = [

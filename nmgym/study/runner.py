@@ -27,23 +27,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from agents.protocols import plastic_options, protocol
 from nmgym.circuit import LEVELS, CircuitParams, parse_lesion
 from nmgym.tasks import task_class
 
 REFERENCES = ("ref:td", "ref:random", "ref:ideal")  # ref:ideal only where the task has an ideal observer
 MANIFEST = "manifest.json"
 STUDY_VERSION = 1
-
-# Per-task protocols that make the circuit learn (see scripts/agent_table.py): task parameters,
-# trials and PlasticAgent options.
-PROTOCOLS: dict[str, dict[str, Any]] = {
-    "CueReward": {"params": {}, "trials": 300, "options": {}},
-    "DistalReward": {"params": {"delays": [0, 5, 10, 20]}, "trials": 1000, "options": {}},
-    "ReversalBandit": {"params": {}, "trials": 500, "options": {"inputs": ["trial"]}},
-    "SustainedAttention": {"params": {"distractor_after": 500}, "trials": 1000, "options": {}},
-    "WaitForReward": {"params": {"shaping_trials": 200}, "trials": 500, "options": {}},
-    "CrossAreaXOR": {"params": {}, "trials": 2000, "options": {}},
-}
 
 
 @dataclass(frozen=True)
@@ -121,9 +111,7 @@ def run_chunk(chunk: Chunk, device: str | torch.device = "cpu") -> dict[str, np.
         check_condition(chunk.condition, chunk.task)
         agent = IDEAL_OBSERVERS[chunk.task](env, seed=chunk.seed)
     else:
-        options = dict(chunk.options)
-        if "inputs" in options:
-            options["inputs"] = tuple(options["inputs"])
+        options = plastic_options(chunk.options)
         params = CircuitParams().replace(**chunk.circuit)
         agent = PlasticAgent(
             env, params=params, lesion=chunk.condition, seed=chunk.seed, record=chunk.record > 0, **options
@@ -301,16 +289,16 @@ class Study:
         for name, value, low in (("agents", self.agents, 1), ("seed", self.seed, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name}={value!r} is not allowed; {name} must be an integer >= {low}")
-        protocol = PROTOCOLS.get(self.task, {"params": {}, "trials": 300, "options": {}})
-        self.trials = int(self.trials or protocol["trials"])
+        defaults = protocol(self.task)
+        self.trials = int(self.trials or defaults["trials"])
         if self.trials < 1:
             raise ValueError(f"trials={self.trials!r} is not allowed; trials must be >= 1")
         self.chunk_size = int(self.chunk_size or self.agents)
         if self.chunk_size < 1:
             raise ValueError(f"chunk_size={self.chunk_size!r} is not allowed; must be >= 1")
-        self.full_params = task_params(self.task, {**protocol["params"], **self.params})
-        self.overrides = {k: v for k, v in self.full_params.items() if k in {**protocol["params"], **self.params}}
-        self.options = dict(protocol["options"] if self.options is None else self.options)
+        self.full_params = task_params(self.task, {**defaults["params"], **self.params})
+        self.overrides = {k: v for k, v in self.full_params.items() if k in {**defaults["params"], **self.params}}
+        self.options = dict(defaults["options"] if self.options is None else self.options)
         self.circuit_params = CircuitParams().replace(**self.circuit)  # validated: bad names raise ValueError
         lesions = ["none"] + [spec for spec in self.lesions if spec not in ("none", "")]
         for spec in lesions:
