@@ -121,9 +121,15 @@ def train(
 def summarize(
     task: str, agent: str, settings: dict[str, Any], data: dict[str, torch.Tensor], out: str | Path | None
 ) -> dict[str, Any]:
-    """The summary of a run (settings, learning curve, final score), written to ``out`` if given."""
+    """The summary of a run (settings, learning curve, final score), written to ``out`` if given.
+
+    The final score is the mean over agents of the last fifth of trials, as in
+    ``scripts/agent_table.py``: a last bin of a twentieth can fall late in a bandit's block."""
     curve = learning_curve(data)
-    final = {"reward": curve[-1]["reward"], "correct": curve[-1]["correct"]}
+    n = data["reward"].shape[1]
+    last = slice(n - max(1, n // 5), n)
+    final = {key: data[key][:, last].mean().item() for key in ("reward", "correct")}
+    final["from_trial"] = last.start
     summary = {"task": task, "agent": agent, "settings": settings, "curve": curve, "final": final}
     if out is not None:
         write(Path(out), summary)

@@ -43,8 +43,8 @@ def _train(args: argparse.Namespace) -> int:
     )
     final = summary["final"]
     print(
-        f"{args.task} {args.agent} (lesion {args.lesion or 'none'}): final reward/trial {final['reward']:.3f}, "
-        f"correct {final['correct']:.3f}; wrote {args.out}/summary.json"
+        f"{args.task} {args.agent} (lesion {args.lesion or 'none'}), last fifth of trials: "
+        f"reward/trial {final['reward']:.3f}, correct {final['correct']:.3f}; wrote {args.out}/summary.json"
     )
     return 0
 

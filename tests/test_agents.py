@@ -84,6 +84,10 @@ def test_train_writes_the_curve_and_the_summary(tmp_path):
     written = json.loads((tmp_path / "summary.json").read_text())
     assert written["settings"]["task_params"]["rule"] == "a" and written["agent"] == "td"
     assert len(written["curve"]) == 20 and written["final"] == summary["final"]
+    # the final score is the last fifth of trials (32 of 40), not the curve's last bin
+    late = [row for row in written["curve"] if row["trial_start"] >= 32]
+    assert written["final"]["from_trial"] == 32
+    assert written["final"]["correct"] == pytest.approx(sum(row["correct"] for row in late) / len(late), abs=1e-6)
     assert (tmp_path / "curve.csv").read_text().startswith("trial_start,trial_stop,reward")
 
 
@@ -107,7 +111,7 @@ def test_train_command_and_its_errors(tmp_path, capsys):
         )
         == 0
     )
-    assert "final reward/trial" in capsys.readouterr().out
+    assert "last fifth of trials: reward/trial" in capsys.readouterr().out
     assert json.loads((tmp_path / "summary.json").read_text())["settings"]["lesion"] == "ne"
     assert main(["train", "CueReward", "--agent", "dqn", "--out", str(tmp_path)]) == 2
     assert "unknown agent 'dqn'; choose one of plastic, td, random, ppo, ppo-lstm" in capsys.readouterr().err
