@@ -11,7 +11,7 @@ options reproduces the README's figures; every entry can be overridden (``--para
 * DistalReward: delays within the tag's time constant (0, 5, 10) and beyond it (20), so a study
   shows accuracy against delay.
 * WaitForReward: the reward delays grow from one step to their full length over the first 200
-  trials (shaping, as animals are trained to wait).
+  trials (shaping).
 * SustainedAttention: the distractor block starts at trial 500 (Newman & McGaughy 2008).
 
 Values are plain lists and numbers, as they are written into a study's manifest.

@@ -68,9 +68,9 @@ def train(
 
     The task's training protocol (:mod:`agents.protocols`) gives the defaults: the trials, the
     task parameters that ``params`` overrides, and the observation sub-spaces the plastic agent
-    reads (``inputs``, or ``["all"]``; ReversalBandit's circuit reads only ``trial``). ``compile`` runs the task
-    and the plastic circuit through ``torch.compile`` (faster for large batches; results equal the
-    eager run's up to float rounding)."""
+    reads (``inputs``, or ``["all"]``; ReversalBandit's circuit reads only ``trial``).
+    ``compile`` runs the task and the plastic circuit through ``torch.compile`` (faster for large
+    batches; results equal the eager run's up to float rounding)."""
     defaults = protocol(task_class(task).__name__)
     trials = defaults["trials"] if trials is None else trials
     params = {**defaults["params"], **(params or {})}
