@@ -19,6 +19,7 @@ Values are plain lists and numbers, as they are written into a study's manifest.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 PROTOCOLS: dict[str, dict[str, Any]] = {
@@ -35,6 +36,14 @@ DEFAULT_PROTOCOL: dict[str, Any] = {"params": {}, "trials": 300, "options": {}}
 def protocol(task: str) -> dict[str, Any]:
     """The protocol of ``task`` (the task's defaults, 300 trials, no options for a task without one)."""
     return PROTOCOLS.get(task, DEFAULT_PROTOCOL)
+
+
+def input_options(inputs: Sequence[str] | None, default: dict[str, Any]) -> dict[str, Any]:
+    """Options for the observation sub-spaces a plastic agent reads: ``default`` (the protocol's)
+    for ``None``, every sub-space for ``["all"]``, else those named."""
+    if inputs is None:
+        return dict(default)
+    return {} if list(inputs) == ["all"] else {"inputs": list(inputs)}
 
 
 def plastic_options(options: dict[str, Any]) -> dict[str, Any]:

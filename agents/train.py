@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from agents import AGENTS
-from agents.protocols import plastic_options, protocol
+from agents.protocols import input_options, plastic_options, protocol
 from nmgym.circuit import CircuitParams
 from nmgym.tasks import make_task, task_class
 
@@ -97,10 +97,7 @@ def train(
     env = make_task(task, agents, seed=seed, device=device, compile=compile, **params)
     kwargs: dict[str, Any] = {"seed": seed}
     if agent == "plastic":
-        if inputs is None:
-            options = plastic_options(defaults["options"])
-        else:
-            options = {} if list(inputs) == ["all"] else {"inputs": tuple(inputs)}
+        options = plastic_options(input_options(inputs, defaults["options"]))
         kwargs.update(options, lesion=lesion, params=CircuitParams().replace(**(circuit or {})), compile=compile)
     learner = AGENTS[agent](env, **kwargs)
     data = learner.run(trials, progress=progress)

@@ -37,7 +37,7 @@ def _train(args: argparse.Namespace) -> int:
         device=args.device,
         params=parse_assignments(args.param, "param"),
         circuit=parse_assignments(args.circuit, "circuit"),
-        inputs=None if args.inputs is None else [name.strip() for name in args.inputs.split(",")],
+        inputs=_inputs(args),
         out=args.out,
         compile=args.compile,
     )
@@ -47,6 +47,10 @@ def _train(args: argparse.Namespace) -> int:
         f"reward/trial {final['reward']:.3f}, correct {final['correct']:.3f}; wrote {args.out}/summary.json"
     )
     return 0
+
+
+def _inputs(args: argparse.Namespace) -> list[str] | None:
+    return None if args.inputs is None else [name.strip() for name in args.inputs.split(",")]
 
 
 def _workers(args: argparse.Namespace) -> int:
@@ -60,9 +64,11 @@ def _workers(args: argparse.Namespace) -> int:
 
 
 def _study(args: argparse.Namespace) -> int:
+    from agents.protocols import input_options
     from agents.train import parse_assignments
     from nmgym.study import Study, write_report
 
+    inputs = _inputs(args)
     study = Study(
         args.task,
         args.lesion or [],
@@ -74,6 +80,7 @@ def _study(args: argparse.Namespace) -> int:
         trials=args.trials,
         chunk_size=args.chunk_size,
         device=args.device,
+        options=None if inputs is None else input_options(inputs, {}),
     )
     study.run(progress=True, workers=_workers(args))
     summary = write_report(study)
@@ -121,6 +128,10 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+INPUTS_HELP = (
+    "observation sub-spaces the plastic agent reads, comma-separated, or all"
+    " (default: the task's protocol; ReversalBandit: trial)"
+)
 WORKERS_HELP = "processes running chunks side by side (default: one per CPU on a CPU device, 1 on an accelerator)"
 
 
@@ -150,12 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--param", action="append", metavar="NAME=VALUE", help="task parameter over the protocol's (repeatable)"
     )
     train.add_argument("--circuit", action="append", metavar="NAME=VALUE", help="circuit parameter (repeatable)")
-    train.add_argument(
-        "--inputs",
-        metavar="NAMES",
-        help="observation sub-spaces the plastic agent reads, comma-separated, or all "
-        "(default: the task's protocol; ReversalBandit: trial)",
-    )
+    train.add_argument("--inputs", metavar="NAMES", help=INPUTS_HELP)
     train.add_argument("--out", required=True, help="folder for summary.json, curve.csv and curve.png")
     train.add_argument("--compile", action="store_true", help="torch.compile the task and circuit (large batches)")
     train.set_defaults(run=_train)
@@ -169,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--device", default="cpu", help="torch device (default cpu)")
     study.add_argument("--param", action="append", metavar="NAME=VALUE", help="task parameter (repeatable)")
     study.add_argument("--circuit", action="append", metavar="NAME=VALUE", help="circuit parameter (repeatable)")
+    study.add_argument("--inputs", metavar="NAMES", help=INPUTS_HELP)
     study.add_argument("--out", required=True, help="study folder (re-running the same command resumes)")
     study.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     study.set_defaults(run=_study)

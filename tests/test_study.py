@@ -199,6 +199,7 @@ def test_a_circuit_variant_is_part_of_the_study(tmp_path: Path) -> None:
         (["study", "ReversalBandit", "--lesion", "ne", "--circuit", "bogus=1"], "unknown parameter(s) bogus"),
         (["study", "ReversalBandit", "--lesion", "ne", "--circuit", "ach_transient=-1"], "ach_transient=-1"),
         (["study", "ReversalBandit", "--lesion", "ne", "--workers", "0"], "--workers 0 is not allowed"),
+        (["study", "ReversalBandit", "--lesion", "ne", "--inputs", "prev"], "unknown input sub-space(s) ['prev']"),
         (["reproduce", "--quick", "--circuit", "bogus=1"], "unknown parameter(s) bogus"),
         (["reproduce", "--quick", "--circuit", "ach_transient=-1"], "ach_transient=-1"),
     ],
@@ -215,6 +216,12 @@ def test_cli_refuses_other_study_folder(tmp_path: Path, capsys) -> None:
     assert main(args) == 0
     assert main([*args[:-2], "--seed", "5", "--out", out]) == 2
     assert "holds a different study" in capsys.readouterr().err
+    assert main([*args[:-2], "--inputs", "all", "--out", out]) == 2  # the circuit reads other inputs
+    assert "holds a different study" in capsys.readouterr().err
+    every_input = tmp_path / "all"
+    assert main([*args[:-2], "--inputs", "all", "--out", str(every_input)]) == 0
+    assert json.loads((every_input / "manifest.json").read_text())["options"] == {}
+    assert json.loads((Path(out) / "manifest.json").read_text())["options"] == {"inputs": ["trial"]}
 
 
 def test_every_reproduce_row_is_decidable() -> None:

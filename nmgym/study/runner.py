@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from agents.protocols import plastic_options, protocol
 from nmgym.circuit import LEVELS, CircuitParams, parse_lesion
+from nmgym.circuit.routing import route_inputs
 from nmgym.tasks import task_class
 
 REFERENCES = ("ref:td", "ref:random", "ref:ideal")  # ref:ideal only where the task has an ideal observer
@@ -300,6 +301,9 @@ class Study:
         self.overrides = {k: v for k, v in self.full_params.items() if k in {**defaults["params"], **self.params}}
         self.options = dict(defaults["options"] if self.options is None else self.options)
         self.circuit_params = CircuitParams().replace(**self.circuit)  # validated: bad names raise ValueError
+        if "inputs" in self.options:  # refused here, before any chunk runs, as a bad parameter is
+            sub_spaces = task_class(self.task)(1, **self.full_params).obs_slices
+            route_inputs(sub_spaces, self.options["inputs"], self.circuit_params.n_areas)
         lesions = ["none"] + [spec for spec in self.lesions if spec not in ("none", "")]
         for spec in lesions:
             check_condition(spec, self.task)
