@@ -22,6 +22,13 @@ def pytest_configure(config: pytest.Config) -> None:
         torch.set_num_threads(max(1, available_cpus() // int(workers)))
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The reduced lesion studies first: they take up to two minutes each, and one started last
+    leaves the other test processes idle until it ends (longest first evens out the finish)."""
+    studies = ("test_effects.py", "test_learning.py")
+    items.sort(key=lambda item: item.path.name not in studies)  # stable: file order otherwise
+
+
 def binomial_tolerance(p: float, n: int, z: float = 5.0) -> float:
     """Half-width of a ``z``-sigma interval of a proportion ``p`` estimated from ``n`` samples."""
     return z * math.sqrt(max(p * (1 - p), 1e-12) / max(n, 1))
