@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from agents import PlasticAgent
+from agents.protocols import plastic_options, protocol
 from nmgym.study.metrics import METRICS
 from nmgym.study.reproduce import ROWS
 from nmgym.tasks import make_task
@@ -23,6 +24,7 @@ CATALOGUE = {row.effect: row for row in ROWS}
 
 def study(task: str, lesion: str, trials: int, params: dict | None = None, **options) -> dict[str, np.ndarray]:
     params = params or {}
+    options = {**plastic_options(protocol(task)["options"]), **options}  # ReversalBandit: the trial input
     records = PlasticAgent(make_task(task, AGENTS, seed=3, **params), seed=3, lesion=lesion, **options).run(trials)
     numpy_records = {key: value.cpu().numpy() for key, value in records.items()}
     defaults = {"ReversalBandit": {"reversal_every": 50}, "DistalReward": {}}.get(task, {})
@@ -44,14 +46,14 @@ def assert_row(effect: str, intact: dict[str, np.ndarray], lesioned: dict[str, n
 @pytest.mark.parametrize("every", [30, 50, 80])
 def test_ne_lesion_slows_recovery_after_reversals_and_spares_the_first_block(every):
     params = {"reversal_every": every, "trials_per_episode": 10 * every}
-    intact = study("ReversalBandit", "none", 10 * every, params, inputs=("trial",))
-    lesioned = study("ReversalBandit", "ne", 10 * every, params, inputs=("trial",))
+    intact = study("ReversalBandit", "none", 10 * every, params)
+    lesioned = study("ReversalBandit", "ne", 10 * every, params)
     recovery = median(intact, "trials_to_criterion")
     assert recovery < every
     # twice as slow, or (blocks shorter than twice the intact recovery) no recovery within a block
     assert median(lesioned, "trials_to_criterion") >= min(2 * recovery, every)
     assert abs(median(lesioned, "first_block_end") - median(intact, "first_block_end")) <= 0.05
-    no_ach = study("ReversalBandit", "ach", 10 * every, params, inputs=("trial",))
+    no_ach = study("ReversalBandit", "ach", 10 * every, params)
     assert_row("dissociation: ach spares reversal", intact, no_ach)
 
 
