@@ -32,6 +32,11 @@ def parse_assignments(items: list[str] | None, what: str) -> dict[str, Any]:
     return out
 
 
+def last_fifth(n_trials: int) -> slice:
+    """The trials a final score averages: the last fifth (at least the last trial)."""
+    return slice(n_trials - max(1, n_trials // 5), n_trials)
+
+
 def learning_curve(data: dict[str, torch.Tensor], bins: int = 20) -> list[dict[str, float]]:
     """Mean reward and accuracy (and their standard errors across agents) per bin of trials."""
     n = data["reward"].shape[1]
@@ -123,8 +128,7 @@ def summarize(
     The final score is the mean over agents of the last fifth of trials, as in
     ``scripts/agent_table.py``: a last bin of a twentieth can fall late in a bandit's block."""
     curve = learning_curve(data)
-    n = data["reward"].shape[1]
-    last = slice(n - max(1, n // 5), n)
+    last = last_fifth(data["reward"].shape[1])
     final = {key: data[key][:, last].mean().item() for key in ("reward", "correct")}
     final["from_trial"] = last.start
     summary = {"task": task, "agent": agent, "settings": settings, "curve": curve, "final": final}

@@ -22,6 +22,7 @@ from agents import IDEAL_OBSERVERS, PlasticAgent, RandomAgent, TDAgent
 from agents.protocols import PROTOCOLS as TASK_PROTOCOLS
 from agents.protocols import plastic_options
 from agents.recorder import TrialRecorder
+from agents.train import last_fifth
 from nmgym.tasks import make_task
 
 # (task parameters, trials, PlasticAgent options) of each row: the tasks' training protocols, with
@@ -82,7 +83,7 @@ def main() -> None:
                 task = make_task(name, args.agents, seed=args.seed, **params)
                 cls = {"random": RandomAgent, "td": TDAgent, "plastic": PlasticAgent}.get(kind) or IDEAL_OBSERVERS[name]
                 data = cls(task, seed=args.seed, **(options if kind == "plastic" else {})).run(trials)
-            last = slice(trials - trials // 5, trials)
+            last = last_fifth(trials)
             cells.append(f"{data['correct'][:, last].mean():.2f} / {data['reward'][:, last].mean():+.2f}")
         print(
             f"{name:<20}{trials:>7}  "

@@ -16,6 +16,7 @@ import torch
 from agent_table import PROTOCOLS, parse_arguments
 
 from agents import PlasticAgent
+from agents.train import last_fifth
 from nmgym.study.metrics import reversal_bandit
 from nmgym.tasks import make_task
 
@@ -39,7 +40,7 @@ def main() -> None:
         scores = {}
         for label, dtype in PRECISIONS.items():
             data, trials = final_correct(name, args.agents, args.seed, dtype, budget=args.budget)
-            scores[label] = data["correct"][:, trials - trials // 5 :].float().mean(1).numpy()
+            scores[label] = data["correct"][:, last_fifth(trials)].float().mean(1).numpy()
         diff = scores["bf16"] - scores["fp32"]
         se = diff.std(ddof=1) / np.sqrt(len(diff))
         print(

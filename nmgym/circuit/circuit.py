@@ -176,8 +176,9 @@ def cholinergic_transient(
     """
     mean.add_((x - mean) * torch.clamp(1.0 / (seen + 1.0), min=rate).unsqueeze(-1))
     seen.add_(1.0)
-    rise = (x - mean).clamp(min=0.0) / (var + 1e-4).sqrt()
-    var.add_(rate * ((x - mean).square() - var))
+    deviation = x - mean
+    rise = deviation.clamp(min=0.0) / (var + 1e-4).sqrt()
+    var.add_(rate * (deviation.square() - var))
     surprise = (relevance_ratio(relevance) * rise).amax(-1)
     return torch.sigmoid(slope * (surprise - threshold))
 
