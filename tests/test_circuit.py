@@ -365,6 +365,38 @@ def test_after_a_reset_the_learning_rate_boost_fades_over_ne_uncertainty_trials(
     assert off.refractory.item() == off.p.ne_refractory and off.uncertainty.item() == 0.0  # a reset, no boost
 
 
+def test_ne_relearning_adds_the_chosen_actions_confidence_independent_feedback_at_trial_ends():
+    """``ne_relearn`` (off by default): while NE or its uncertainty is up, the actor's bias column
+    captures ``k * u * (agrel - (onehot - pi))`` on top of its tag, at trial ends only. Known
+    answer, against the same circuit without it: three actions, the first chosen, uncertainty 1."""
+    k, lr, boost = 0.7, 0.5, 2.0
+    x = torch.ones(1, 3)
+    no, yes = torch.zeros(1, dtype=torch.bool), torch.ones(1, dtype=torch.bool)
+    changes = {}
+    for relearn in (0.0, k):
+        for boundary in (no, yes):
+            c = make(B=1, A=3, lr_actor=lr, lr_critic=0.0, lr_hidden=0.0, ne_lr_boost=boost, ne_relearn=relearn)
+            c.W_pi[0, :, -1] = torch.tensor([0.4, -0.3, 0.1])  # a policy that is not uniform
+            c.forward(x)
+            probs = c.probs.clone()
+            c.act(torch.tensor([0]))
+            c.forward(x)
+            c.uncertainty.fill_(1.0)  # just after a change point
+            c.refractory.fill_(5)  # no new reset
+            before = c.W_pi[0, :, -1].clone()
+            c.learn(torch.ones(1), no, boundary)
+            changes[relearn, bool(boundary)] = (c.W_pi[0, :, -1] - before, c.readout_norm[0, 0].item(), probs)
+    diff, norm, probs = changes[0.0, True]
+    onehot = torch.tensor([1.0, 0.0, 0.0])
+    choice = onehot - probs[0]
+    agrel = chosen_feedback(onehot.unsqueeze(0), probs)[0]
+    assert agrel[1] < choice[1] < 0  # the chosen action against the others: larger than onehot - pi
+    step = 1.0 * (1.0 + boost * 1.0) * lr / norm  # DA = 1 (no forecast), the boost at uncertainty 1
+    torch.testing.assert_close(diff, step * choice)
+    torch.testing.assert_close(changes[k, True][0], step * (choice + k * (agrel - choice)))
+    torch.testing.assert_close(changes[k, False][0], changes[0.0, False][0], rtol=0, atol=0)  # mid-trial: none
+
+
 def test_consolidated_weights_survive_the_ne_reset_and_labile_ones_consolidate():
     tau = 4.0
     c = make(B=1, **NO_LEARNING, ne_reset=0.9, ne_reset_selective=0.9, tau_labile=tau)

@@ -49,3 +49,19 @@ def test_cholinergic_transients_help_detect_brief_signals():
     with_transients = accuracy(6.0)
     assert with_transients >= accuracy(0.0) + 0.04
     assert with_transients >= accuracy(6.0, "ach") + 0.04
+
+
+def test_ne_relearning_speeds_up_the_bandit_and_the_ne_lesion_removes_it():
+    """``ne_relearn=1`` (off by default): after a change point the actor's state-independent
+    preference learns from each choice's outcome at a rate that does not shrink with the policy's
+    confidence. ReversalBandit's last fifth rises (measured with these settings: 0.789 -> 0.839);
+    with NE lesioned there is no change point to relearn after, so the run is bitwise the same."""
+
+    def run(relearn: float, lesion: str | None = None) -> tuple[float, object]:
+        task = make_task("ReversalBandit", 32, seed=5)
+        agent = PlasticAgent(task, params=CircuitParams(ne_relearn=relearn), lesion=lesion, seed=5, inputs=("trial",))
+        return score(agent, 500, "correct"), agent.circuit.W_pi
+
+    assert run(1.0)[0] >= run(0.0)[0] + 0.03
+    lesioned_off, lesioned_on = run(0.0, "ne"), run(1.0, "ne")
+    assert lesioned_on[0] == lesioned_off[0] and bool((lesioned_on[1] == lesioned_off[1]).all())

@@ -93,6 +93,26 @@ Per agent and step (DESIGN.md section 5):
   reset ended at 0.70 correct, those with one at 0.90). With it, 9% are missed; last-fifth
   accuracy 0.74 -> 0.76, 0.73 -> 0.77, 0.70 -> 0.76 (64 agents, seeds 1, 3, 4), every trial
   0.69 -> 0.74.
+  **NE relearning** (``ne_relearn``, off by default): the actor's tag ``(onehot(a) - pi) (x) r``
+  vanishes as the policy grows sure, so a confident choice that has stopped paying is unlearned
+  slowly (the bandit's late-block choice of the better arm stays near 0.90 and recovery after a
+  reversal is slow). With ``ne_relearn = k``, at each trial end the actor's bias column also
+  captures ``k * max(NE, uncertainty) * (agrel - (onehot(a) - pi))``, with ``agrel`` the hidden
+  units' feedback (the chosen action against the others, which does not vanish): after a change
+  point the last choice's outcome moves the state-independent preference whatever its
+  confidence. ReversalBandit's last fifth 0.784 / 0.764 / 0.785 -> 0.843 / 0.832 / 0.827
+  (``k = 1``; 64 agents, seeds 1-3; ``k = 2``: 0.858 / 0.850 / 0.849), the other tasks within
+  0.015 of the default or above it (seed 1: CueReward 0.839, WaitForReward 0.908,
+  SustainedAttention 0.825, CrossAreaXOR 0.936, DistalReward 0.995). Not the default because it
+  weakens the lesions it compensates for (``nmgym reproduce --quick --circuit ne_relearn=1``:
+  24 of 27 rows): the ``ach`` circuit's brief hits rise (drop 0.197 -> 0.112, bar 0.15), and the
+  ``5ht`` circuit, whose rewarded trials now reinforce waiting at full strength, waits on
+  omission trials almost as long as intact (166 vs 177 steps; bar 0.75x). Applied at every step
+  rather than at trial ends it cost SustainedAttention's correct rejections the catalogue's row
+  (0.888 vs ``ach`` 0.828, bar 0.05). Without NE's gating it cost SustainedAttention
+  0.826 -> 0.769; through the bias column's eligibility trace, gated, WaitForReward
+  0.867 -> 0.534; as the actor's whole tag at every step (bandit 0.838), WaitForReward 0.08 and
+  CueReward 0.62 (seed 1).
   What the readouts learn is labile at first and consolidates with time constant ``tau_labile``
   steps (synaptic tagging and capture, Frey & Morris 1997): a behaviour practised for long (a
   90-step wait) outlives a reset that a recent choice (a bandit arm) does not.
@@ -378,20 +398,26 @@ def capture_readouts(
     ne_reset: float,
     ne_reset_selective: float,
     labile_keep: float,
+    relearn: torch.Tensor | None = None,
 ) -> None:
     """Capture the readouts' tags at ``rate / readout_norm`` (per agent) into the weights and their
     labile part ``L``, let the labile part consolidate (``L *= labile_keep``: what leaves ``L``
     stays in ``W``), then the NE network reset where ``reset`` is 1, on the labile part only: its
     state-independent preference (its output at the mean readout) loses the fraction ``ne_reset``,
     its stimulus-selective part only ``ne_reset_selective``, so a false alarm in a stable task
-    costs the learned stimulus-response mapping less. In place on ``W_pi``, ``W_v``, ``L_pi``, ``L_v``."""
-    for W, L, E, lr, norm in (
-        (W_pi, L_pi, E_pi, lr_actor, readout_norm[:, 0]),
-        (W_v, L_v, E_v, lr_critic, readout_norm[:, 1]),
+    costs the learned stimulus-response mapping less. ``relearn`` (``[B, A]``, or ``None``) is
+    captured into the actor's bias column as if it were part of its tag this step (NE's relearning,
+    see :class:`Circuit`). In place on ``W_pi``, ``W_v``, ``L_pi``, ``L_v``."""
+    for W, L, E, lr, norm, extra in (
+        (W_pi, L_pi, E_pi, lr_actor, readout_norm[:, 0], relearn),
+        (W_v, L_v, E_v, lr_critic, readout_norm[:, 1], None),
     ):
         step = rate * (lr / norm)
         capture(W, E, step)
         capture(L, E, step)
+        if extra is not None:  # captured as if it were part of the bias column's tag
+            W[:, :, -1].addcmul_(extra, step.unsqueeze(-1))
+            L[:, :, -1].addcmul_(extra, step.unsqueeze(-1))
         L.mul_(labile_keep)
     mean_in = torch.cat([readout_mean[:, :-1], torch.ones_like(readout_mean[:, -1:])], dim=1)
     cut = ((ne_reset - ne_reset_selective) * reset).view(-1, 1)
@@ -574,6 +600,7 @@ class Circuit:
         self.refractory = torch.zeros(B, dtype=torch.int64, device=self.device)
         self.uncertainty = torch.zeros(B, **kw)  # relative uncertainty after a reset: 1, then fading
         self.uncertainty_keep = math.exp(-1.0 / p.ne_uncertainty) if p.ne_uncertainty > 0 else 0.0
+        self.relearn_feedback = torch.zeros(B, A, **kw)  # the last choice's, for NE's relearning
         self._W_in_initial_t = self._W_in_t.clone()  # relevance: how far plasticity moved each input's synapses
         self.relevance = torch.zeros(B, D - 1, **kw)
         self.gain = torch.ones(B, D - 1, **kw)
@@ -692,6 +719,10 @@ class Circuit:
         onehot = torch.nn.functional.one_hot(action, self.A).to(self.dtype)
         choice = onehot - self.probs
         fed_back = chosen_feedback(onehot, self.probs) if self.p.chosen_feedback else choice
+        if self.p.ne_relearn > 0:
+            # What the actor's tag misses when the policy is sure: the chosen action against the others
+            # (AGREL) minus onehot - pi; added to the bias column's capture after a change point.
+            self.relearn_feedback = chosen_feedback(onehot, self.probs) - choice
         self.readout_norm, post = self._readout_tags(
             self.readout,
             self.readout_mean,
@@ -843,7 +874,12 @@ class Circuit:
 
         # Capture: rate per agent = eta * DA * NE boost, gated by the 5-HT threshold.
         gate = (da.abs() > p.capture_threshold * self.sht).to(self.dtype)
-        rate = da * (1.0 + p.ne_lr_boost * torch.maximum(self.ne, self.uncertainty)) * gate
+        surprised = torch.maximum(self.ne, self.uncertainty)
+        rate = da * (1.0 + p.ne_lr_boost * surprised) * gate
+        relearn = None
+        if p.ne_relearn > 0:
+            relearn = (p.ne_relearn * surprised * weight).unsqueeze(-1) * self.relearn_feedback
+            self.relearn_feedback = torch.zeros_like(self.relearn_feedback)  # the last choice's only
         self.settle()  # a second learn() without act() in between
         if p.hidden_norm:
             self._pending = (rate * p.lr_hidden,) * 3
@@ -872,6 +908,7 @@ class Circuit:
             p.ne_reset,
             p.ne_reset_selective,
             self.labile_keep,
+            relearn,
         )
         # What was just learned acts at once: the next action and the next prediction error use the
         # present input's policy and value under the new weights (TD(0) takes both of a step's values

@@ -61,6 +61,9 @@ class CircuitParams(Replaceable):
     ne_refractory: int = 10  # trials
     ne_utility: float = 50.0  # trials: the recent reward rate whose fall is surprising too (0: error only)
     ne_uncertainty: float = 10.0  # trials over which the learning-rate boost fades after a reset (0: none)
+    # weight, times NE's uncertainty after a reset, of the chosen action's confidence-independent
+    # feedback on the actor's state-independent preference at trial ends (0: off; see Circuit)
+    ne_relearn: float = 0.0
     tau_labile: float = 500.0  # steps for the readouts' learned weights to consolidate beyond NE's reset
     # acetylcholine: attention
     ach_attention: float = 0.3
@@ -97,6 +100,7 @@ class CircuitParams(Replaceable):
         check_float(self, "ne_reset_selective", low=0.0, high=1.0)
         check_int(self, "ne_refractory", low=0)
         check_float(self, "ne_uncertainty", low=0.0)
+        check_float(self, "ne_relearn", low=0.0)
         check_float(self, "ne_utility", low=0.0)
         if 0 < self.ne_utility < 1:  # a running mean needs at least one trial; 0 switches it off
             raise ValueError(
