@@ -61,8 +61,9 @@ class CircuitParams(Replaceable):
     ne_refractory: int = 10  # trials
     ne_utility: float = 50.0  # trials: the recent reward rate whose fall is surprising too (0: error only)
     ne_uncertainty: float = 10.0  # trials over which the learning-rate boost fades after a reset (0: none)
-    # weight, times NE's uncertainty after a reset, of the chosen action's confidence-independent
-    # feedback on the actor's state-independent preference at trial ends (0: off; see Circuit)
+    # weight, times max(NE, its uncertainty after a reset), of the chosen action's
+    # confidence-independent feedback on the actor's state-independent preference at trial ends
+    # (0: off; see Circuit)
     ne_relearn: float = 0.0
     tau_labile: float = 500.0  # steps for the readouts' learned weights to consolidate beyond NE's reset
     # acetylcholine: attention
