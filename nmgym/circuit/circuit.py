@@ -107,7 +107,9 @@ Per agent and step (DESIGN.md section 5):
   weakens the lesions it compensates for (``nmgym reproduce --quick --circuit ne_relearn=1``:
   24 of 27 rows): the ``ach`` circuit's brief hits rise (drop 0.197 -> 0.112, bar 0.15), and the
   ``5ht`` circuit, whose rewarded trials now reinforce waiting at full strength, waits on
-  omission trials almost as long as intact (166 vs 177 steps; bar 0.75x). Applied at every step
+  omission trials almost as long as intact (166 vs 177 steps; bar 0.75x). At ``k = 0.5``
+  (bandit 0.823, seed 1) 25 of 27 hold: the intact brief hits fall to 0.553 and the ``ach``
+  drop to 0.095. Applied at every step
   rather than at trial ends it cost SustainedAttention's correct rejections the catalogue's row
   (0.888 vs ``ach`` 0.828, bar 0.05). Without NE's gating it cost SustainedAttention
   0.826 -> 0.769; through the bias column's eligibility trace, gated, WaitForReward
