@@ -724,7 +724,8 @@ class Circuit:
         if self.p.ne_relearn > 0:
             # What the actor's tag misses when the policy is sure: the chosen action against the others
             # (AGREL) minus onehot - pi; added to the bias column's capture after a change point.
-            self.relearn_feedback = chosen_feedback(onehot, self.probs) - choice
+            agrel = fed_back if self.p.chosen_feedback else chosen_feedback(onehot, self.probs)
+            self.relearn_feedback = agrel - choice
         self.readout_norm, post = self._readout_tags(
             self.readout,
             self.readout_mean,
@@ -881,7 +882,7 @@ class Circuit:
         relearn = None
         if p.ne_relearn > 0:
             relearn = (p.ne_relearn * surprised * weight).unsqueeze(-1) * self.relearn_feedback
-            self.relearn_feedback = torch.zeros_like(self.relearn_feedback)  # the last choice's only
+            self.relearn_feedback.zero_()  # the last choice's only (relearn above is a new tensor)
         self.settle()  # a second learn() without act() in between
         if p.hidden_norm:
             self._pending = (rate * p.lr_hidden,) * 3
