@@ -14,6 +14,7 @@ import torch
 from agents import AGENTS
 from agents.protocols import input_options, plastic_options, protocol
 from nmgym.circuit import CircuitParams
+from nmgym.results_folder import check_folder
 from nmgym.tasks import make_task, task_class
 
 
@@ -76,6 +77,8 @@ def train(
     reads (``inputs``, or ``["all"]``; ReversalBandit's circuit reads only ``trial``).
     ``compile`` runs the task and the plastic circuit through ``torch.compile`` (faster for large
     batches; results equal the eager run's up to float rounding)."""
+    if out is not None:
+        check_folder(out, "train")  # before any time is spent
     defaults = protocol(task_class(task).__name__)
     trials = defaults["trials"] if trials is None else trials
     params = {**defaults["params"], **(params or {})}

@@ -16,6 +16,7 @@ from gymnasium import spaces
 
 from nmgym.envs import TaskVectorEnv
 from nmgym.tasks import Task
+from nmgym.validation import check_device
 
 Step = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]
 
@@ -32,7 +33,7 @@ class World:
         if isinstance(env, Task):
             self.task = env
             self.kind, self.num_envs = "task", env.num_envs
-            self.device = env.device if device is None else torch.device(device)
+            self.device = env.device if device is None else check_device(device)
             self.obs_dim, self.n_actions = env.obs_dim, env.n_actions
             self.obs_slices: dict[str, slice] = dict(env.obs_slices)
             return

@@ -17,6 +17,13 @@ def _tasks(_: argparse.Namespace) -> int:
     return 0
 
 
+def _circuit(_: argparse.Namespace) -> int:
+    from nmgym.circuit.params import describe_parameters
+
+    print(describe_parameters())
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from nmgym.demo import demo, format_scores
 
@@ -82,8 +89,19 @@ def _study(args: argparse.Namespace) -> int:
         device=args.device,
         options=None if inputs is None else input_options(inputs, {}),
     )
+    if study.agents < 2 and study.conditions != ["none"]:
+        print(
+            "nmgym: warning: one agent per condition: the lesions' confidence intervals and p-values say nothing",
+            file=sys.stderr,
+        )
     study.run(progress=True, workers=_workers(args))
     summary = write_report(study)
+    if summary["undefined_metrics"]:
+        print(
+            f"nmgym: warning: {', '.join(summary['undefined_metrics'])} undefined for every agent: "
+            f"{study.trials} trials are too few for them (see report.md)",
+            file=sys.stderr,
+        )
     for lesion, metrics in summary["lesions"].items():
         cells = ", ".join(
             f"{m} {s['intact']:.3g}->{s['lesioned']:.3g} (p={s['p_value']:.2g})" for m, s in metrics.items()
@@ -132,6 +150,7 @@ INPUTS_HELP = (
     "observation sub-spaces the plastic agent reads, comma-separated, or all"
     " (default: the task's protocol; ReversalBandit: trial)"
 )
+CIRCUIT_HELP = "circuit parameter over the default (repeatable; `nmgym circuit` lists them)"
 WORKERS_HELP = "processes running chunks side by side (default: one per CPU on a CPU device, 1 on an accelerator)"
 
 
@@ -143,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     commands.add_parser("tasks", help="list every task with its Gymnasium id").set_defaults(run=_tasks)
+    commands.add_parser(
+        "circuit", help="list the circuit's parameters (--circuit NAME=VALUE) with defaults and meanings"
+    ).set_defaults(run=_circuit)
     demo = commands.add_parser("demo", help="score random and oracle policies on every task")
     demo.add_argument("--agents", type=int, default=1024, help="agents per task and policy (default 1024)")
     demo.add_argument("--steps", type=int, default=1000, help="steps per run (default 1000)")
@@ -160,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--param", action="append", metavar="NAME=VALUE", help="task parameter over the protocol's (repeatable)"
     )
-    train.add_argument("--circuit", action="append", metavar="NAME=VALUE", help="circuit parameter (repeatable)")
+    train.add_argument("--circuit", action="append", metavar="NAME=VALUE", help=CIRCUIT_HELP)
     train.add_argument("--inputs", metavar="NAMES", help=INPUTS_HELP)
     train.add_argument("--out", required=True, help="folder for summary.json, curve.csv and curve.png")
     train.add_argument("--compile", action="store_true", help="torch.compile the task and circuit (large batches)")
@@ -174,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--chunk-size", type=int, default=None, help="agents per resumable chunk (default: all)")
     study.add_argument("--device", default="cpu", help="torch device (default cpu)")
     study.add_argument("--param", action="append", metavar="NAME=VALUE", help="task parameter (repeatable)")
-    study.add_argument("--circuit", action="append", metavar="NAME=VALUE", help="circuit parameter (repeatable)")
+    study.add_argument("--circuit", action="append", metavar="NAME=VALUE", help=CIRCUIT_HELP)
     study.add_argument("--inputs", metavar="NAMES", help=INPUTS_HELP)
     study.add_argument("--out", required=True, help="study folder (re-running the same command resumes)")
     study.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
@@ -186,14 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     rep.add_argument("--device", default="cpu", help="torch device (default cpu)")
     rep.add_argument("--out", required=True, help="output folder")
-    rep.add_argument("--circuit", action="append", metavar="NAME=VALUE", help="circuit parameter (repeatable)")
+    rep.add_argument("--circuit", action="append", metavar="NAME=VALUE", help=CIRCUIT_HELP)
     rep.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     rep.set_defaults(run=_reproduce)
     bench = commands.add_parser("bench", help="speed of every kernel against the memory limit and the peers")
     bench.add_argument("--quick", action="store_true", help="fewer sizes, shorter timings (about a minute)")
     bench.add_argument("--device", default="cpu", help="torch device (default cpu)")
     bench.add_argument("--no-peers", action="store_true", help="skip NeuroGym and gymnax (no virtual envs made)")
-    bench.add_argument("--venvs", default=None, help="where the peers' virtual envs live (default ~/.cache/nmgym)")
+    bench.add_argument(
+        "--venvs", default=None, help="where the peers' virtual envs live (default ~/.cache/nmgym/bench-venvs)"
+    )
     bench.add_argument("--seconds", type=float, default=None, help="seconds per measurement (default 1, quick 0.3)")
     bench.add_argument("--out", required=True, help="folder for bench.json and bench.txt")
     bench.set_defaults(run=_bench)

@@ -66,4 +66,8 @@ def format_scores(scores: list[Score]) -> str:
         lines.append(
             f"{s.task:<20}{s.policy:<8}{s.reward_per_trial:>13.3f}{s.accuracy:>10.3f}{s.trials:>10d}{s.steps_per_second:>15.3g}"
         )
+    lines.append(
+        "accuracy: the fraction of decision steps whose action matched the oracle's (WaitForReward decides"
+        " at every holding step, so its random policy matches often and still earns nothing)"
+    )
     return "\n".join(lines)

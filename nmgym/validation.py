@@ -10,6 +10,8 @@ import dataclasses
 import math
 from typing import Any, Self
 
+import torch
+
 
 def _fail(owner: object, name: str, value: Any, allowed: str) -> None:
     raise ValueError(f"{type(owner).__name__}: {name}={value!r} is not allowed; {name} must be {allowed}")
@@ -63,6 +65,27 @@ def check_choice(owner: object, name: str, choices: tuple[str, ...]) -> None:
     value = getattr(owner, name)
     if value not in choices:
         _fail(owner, name, value, "one of " + ", ".join(repr(c) for c in choices))
+
+
+def check_device(device: str | torch.device) -> torch.device:
+    """The concrete torch device for ``device`` (``"cuda"`` -> ``cuda:0``), or ``ValueError`` saying
+    why it cannot be used: a name torch does not know, or an accelerator this machine lacks."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"unknown device {device!r}; use cpu, cuda, cuda:N or mps ({error})") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            why = "this torch build has no CUDA" if torch.version.cuda is None else "no CUDA GPU is visible"
+            raise ValueError(f"device {device!r} is not available: {why}; use cpu")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {device!r} is not available: {torch.cuda.device_count()} CUDA GPU(s) visible")
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {device!r} is not available on this machine; use cpu")
+    try:
+        return torch.empty(0, device=dev).device
+    except (RuntimeError, AssertionError) as error:
+        raise ValueError(f"device {device!r} is not usable here ({error}); use cpu") from None
 
 
 class Replaceable:

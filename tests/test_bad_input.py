@@ -120,3 +120,19 @@ def test_bad_batch_arguments(name):
     task = make_task(name, 2)
     with pytest.raises(ValueError, match=r"reset mask must be a bool tensor of shape \(2,\)"):
         task.reset(mask=torch.ones(2, dtype=torch.int64))
+
+
+@pytest.mark.parametrize("device, message", [("gpu", "unknown device 'gpu'"), ("cuda:99", "device 'cuda:99' is not")])
+def test_an_unusable_device_is_refused_with_a_reason(device, message):
+    if device.startswith("cuda") and torch.cuda.device_count() > 99:
+        pytest.skip("this machine has that many GPUs")
+    with pytest.raises(ValueError, match=message):
+        make_task("CueReward", 2, device=device)
+    with pytest.raises(ValueError, match=message):
+        gym.make_vec(nmgym.env_id("CueReward"), num_envs=2, backend="torch", device=device)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_on_a_machine_without_it_says_why():
+    with pytest.raises(ValueError, match=r"device 'cuda' is not available: (this torch build has no CUDA|no CUDA GPU)"):
+        make_task("CueReward", 2, device="cuda")

@@ -47,8 +47,10 @@ def test_unknown_sections_and_devices_are_refused():
     with pytest.raises(ValueError, match="unknown section"):
         run(sections=("tasks", "speed"), log=lambda *_: None)
     if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="no CUDA device"):
+        with pytest.raises(ValueError, match="device 'cuda' is not available"):
             run(device="cuda", log=lambda *_: None)
+    with pytest.raises(ValueError, match="unknown device 'gpu'"):
+        run(device="gpu", log=lambda *_: None)
 
 
 def test_memory_per_agent_is_measured_near_the_weights_and_traces(monkeypatch):

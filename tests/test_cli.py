@@ -12,6 +12,18 @@ def test_help_lists_the_commands():
     assert "tasks" in out.stdout and "demo" in out.stdout
 
 
+def test_circuit_lists_every_parameter_with_its_default_and_meaning(capsys):
+    from nmgym.circuit import CircuitParams
+    from nmgym.circuit.params import DESCRIPTIONS
+
+    assert set(DESCRIPTIONS) == set(CircuitParams.names())
+    assert main(["circuit"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(CircuitParams.names())
+    assert lines[0].split()[1] == repr(CircuitParams().n_areas)
+    assert "ne_relearn" in CircuitParams.__doc__
+
+
 def test_tasks_lists_every_task_with_its_id(capsys):
     assert main(["tasks"]) == 0
     out = capsys.readouterr().out
@@ -21,7 +33,9 @@ def test_tasks_lists_every_task_with_its_id(capsys):
 
 def test_demo_prints_scores_for_both_policies(capsys):
     assert main(["demo", "--agents", "64", "--steps", "200"]) == 0
-    rows = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].startswith("accuracy: the fraction of decision steps")
+    rows = [line.split() for line in lines[1:-1]]
     scores = {(row[0], row[1]): float(row[2]) for row in rows}
     assert len(scores) == 2 * len(TASKS)
     for name in TASKS:

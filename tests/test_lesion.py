@@ -43,11 +43,18 @@ def test_each_token_sets_exactly_its_field(spec, expected):
         ("da:speed=2", "unknown option 'speed=2'"),
         ("tags:delay=2", "takes no options"),
         ("da+da=0.5", "appears twice"),
+        ("ne=", "missing scale after '=' in lesion token 'ne='"),
+        ("ne=+da", "missing scale after '=' in lesion token 'ne='"),
     ],
 )
 def test_malformed_specs_name_the_bad_token(spec, message):
     with pytest.raises(ValueError, match=message):
         parse_lesion(spec)
+
+
+def test_spaces_and_case_do_not_change_the_spec():
+    assert parse_lesion(" NE = 0.3 + da ") == parse_lesion("ne=0.3+da")
+    assert parse_lesion(" NE = 0.3 + da ").spec == "ne=0.3+da"
 
 
 def test_non_string_spec():

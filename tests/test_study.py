@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -200,6 +201,12 @@ def test_a_circuit_variant_is_part_of_the_study(tmp_path: Path) -> None:
         (["study", "ReversalBandit", "--lesion", "ne", "--circuit", "ach_transient=-1"], "ach_transient=-1"),
         (["study", "ReversalBandit", "--lesion", "ne", "--workers", "0"], "--workers 0 is not allowed"),
         (["study", "ReversalBandit", "--lesion", "ne", "--inputs", "prev"], "unknown input sub-space(s) ['prev']"),
+        (["study", "ReversalBandit", "--lesion", "ne="], "missing scale after '=' in lesion token 'ne='"),
+        (["study", "ReversalBandit", "--lesion", "ne", "--chunk-size", "0"], "chunk_size=0 is not allowed"),
+        (["study", "ReversalBandit", "--lesion", "ne", "--trials", "0"], "trials=0 is not allowed"),
+        (["study", "ReversalBandit", "--lesion", "ne", "--device", "gpu"], "unknown device 'gpu'"),
+        (["train", "ReversalBandit", "--device", "gpu"], "unknown device 'gpu'"),
+        (["reproduce", "--quick", "--device", "gpu"], "unknown device 'gpu'"),
         (["reproduce", "--quick", "--circuit", "bogus=1"], "unknown parameter(s) bogus"),
         (["reproduce", "--quick", "--circuit", "ach_transient=-1"], "ach_transient=-1"),
     ],
@@ -258,3 +265,69 @@ def test_the_reproduce_report_names_a_circuit_variant() -> None:
     assert "Circuit variant: ach_transient=6.0 (the plastic conditions" in markdown(
         [], {**meta, "circuit": {"ach_transient": 6.0}}
     )
+
+
+def test_one_lesion_written_two_ways_is_one_condition(tmp_path: Path) -> None:
+    study = Study("ReversalBandit", [" NE = 0.5", "ne=0.5", "da"], agents=2, seed=0, trials=20, out=tmp_path / "s")
+    assert study.conditions[:3] == ["none", "ne=0.5", "da"]
+
+
+def test_each_command_refuses_a_folder_another_command_wrote(tmp_path: Path, capsys) -> None:
+    trained, studied, a_file = tmp_path / "trained", tmp_path / "studied", tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    assert main(["train", "ReversalBandit", "--agents", "2", "--trials", "10", "--out", str(trained)]) == 0
+    summary = (trained / "summary.json").read_text()
+    study = ["study", "ReversalBandit", "--lesion", "ne", "--agents", "2", "--trials", "10"]
+    assert main([*study, "--out", str(trained)]) == 2
+    assert "holds the results of `nmgym train`" in capsys.readouterr().err
+    assert (trained / "summary.json").read_text() == summary and not (trained / "manifest.json").exists()
+    assert main([*study, "--out", str(studied)]) == 0
+    assert main(["train", "ReversalBandit", "--agents", "2", "--trials", "10", "--out", str(studied)]) == 2
+    assert "holds the results of `nmgym study`" in capsys.readouterr().err
+    assert main(["reproduce", "--quick", "--out", str(studied)]) == 2
+    assert "holds the results of `nmgym study`" in capsys.readouterr().err
+    for command in (study, ["train", "ReversalBandit", "--agents", "2", "--trials", "10"]):
+        assert main([*command, "--out", str(a_file)]) == 2
+        assert f"--out {a_file} is a file" in capsys.readouterr().err
+    assert a_file.read_text() == "mine"
+
+
+def test_a_study_too_short_for_a_metric_says_so(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "s"
+    argv = ["study", "ReversalBandit", "--lesion", "ne", "--agents", "2", "--trials", "45", "--out", str(out)]
+    assert main(argv) == 0
+    assert "trials_to_criterion, post_reversal_accuracy undefined for every agent" in capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["undefined_metrics"] == ["trials_to_criterion", "post_reversal_accuracy"]
+    report = (out / "report.md").read_text()
+    assert "**Undefined:** trials_to_criterion, post_reversal_accuracy" in report and "nan" not in report
+    assert "- `first_block_end`: fraction correct over the last 10 trials of the first block" in report
+
+
+def test_results_are_readable_by_others_as_umask_allows(tmp_path: Path) -> None:
+    from nmgym.study.runner import FILE_MODE, atomic_write_npz, atomic_write_text
+
+    mask = os.umask(0)
+    os.umask(mask)
+    assert 0o666 & ~mask == FILE_MODE
+    atomic_write_text(tmp_path / "a.md", "x")
+    atomic_write_npz(tmp_path / "b.npz", {"x": np.zeros(2)})
+    for name in ("a.md", "b.npz"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == FILE_MODE
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md", "b.npz"]  # no temporary left
+
+
+def test_every_metric_is_described() -> None:
+    from nmgym.study.metrics import DESCRIPTIONS, describe
+
+    assert describe("SustainedAttention", "hits_l4") == "hit rate on 4-step signals, same trials"
+    assert describe("WaitForReward", "failures_d90").startswith("fraction of rewarded trials with reward delay 90 ")
+    assert describe("DistalReward", "accuracy_d50") == "fraction correct at reward delay 50, second half of the trials"
+    assert describe("CueReward", "no_such_metric") == ""
+    records = {
+        key: np.zeros((2, 120))
+        for key in ("correct", "reward", "go", "cue", "delay", "duration", "distractor", "left", "omission", "waited")
+    }
+    for task in DESCRIPTIONS:
+        names = task_metrics(task, records, {})
+        assert all(describe(task, name) for name in names), task

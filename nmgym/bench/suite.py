@@ -39,6 +39,7 @@ from nmgym.bench.timing import triad as triad_kernel
 from nmgym.circuit.plasticity import capture_and_tag, capture_and_tag_fusible, matvec
 from nmgym.compiled import compiled_if
 from nmgym.tasks import TASKS
+from nmgym.validation import check_device
 
 BINDSNET_STEPS_PER_S = 9.2e3  # 100 -> 100 LIF + MSTDPET, batch 1 (reference figure, not run here)
 COMPARABLE = {"ReversalBandit": "Bandit-v0"}  # the rest: PerceptualDecisionMaking-v0
@@ -163,9 +164,7 @@ def run(
     log=print,
 ) -> dict:
     """Measure everything; return ``{"machine": ..., "rows": [...]}`` (see the module doc)."""
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("nmgym bench: --device cuda asked for, but torch sees no CUDA device")
+    dev = check_device(device)
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         raise ValueError(f"nmgym bench: unknown section(s) {sorted(unknown)}; known: {', '.join(SECTIONS)}")

@@ -150,6 +150,7 @@ from nmgym.circuit.lesion import Lesion, Modulation, parse_lesion
 from nmgym.circuit.params import CircuitParams
 from nmgym.circuit.plasticity import capture, capture_and_tag, capture_and_tag_fusible, matvec, tag
 from nmgym.compiled import compiled_if
+from nmgym.validation import check_device
 
 _INIT_IN, _INIT_LOC, _INIT_LR, _NOISE, _ACTION = 11, 12, 13, 14, 15
 LEVELS = ("da", "ne", "ach", "5ht")
@@ -509,7 +510,7 @@ class Circuit:
                 raise ValueError(f"Circuit: {name}={value!r} is not allowed; {name} must be an integer >= {low}")
         self.p = p = params or CircuitParams()
         self.lesion = parse_lesion(lesion)
-        self.device, self.dtype = torch.empty(0, device=device).device, dtype
+        self.device, self.dtype = check_device(device), dtype
         B, K, N, D, A = num_agents, p.n_areas, p.units, n_inputs + 1, n_actions
         self.B, self.K, self.N, self.D, self.A = B, K, N, D, A
         self.record = record

@@ -91,17 +91,17 @@ def parse_lesion(spec: str | Lesion | None) -> Lesion:
         spec = "none"
     if not isinstance(spec, str):
         raise TypeError(f"a lesion spec must be a string such as 'da+ne=0.3'; got {type(spec).__name__}")
-    text = spec.strip().lower()
+    text = "".join(spec.split()).lower()  # 'ne = 0.3' and 'ne=0.3' name one condition
     if text in ("", "none", "intact"):
         return Lesion(spec="none")
     values: dict[str, object] = {}
     for token in text.split("+"):
-        token = token.strip()
         head, *options = token.split(":")
-        name, _, scale_text = head.partition("=")
-        name = name.strip()
+        name, eq, scale_text = head.partition("=")
         if name not in MODULATORS + STRUCTURES:
             raise ValueError(f"unknown lesion token {token!r} in {spec!r}; {_HELP}")
+        if eq and not scale_text:
+            raise ValueError(f"missing scale after '=' in lesion token {token!r} of {spec!r}; {_HELP}")
         key = "sht" if name == "5ht" else name
         if key in values:
             raise ValueError(f"lesion token {name!r} appears twice in {spec!r}; give each once")

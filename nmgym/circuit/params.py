@@ -18,60 +18,56 @@ class CircuitParams(Replaceable):
     present input where that is larger (normalised TD(lambda)), which keeps it stable over long
     stretches of similar states. ``policy_compression`` is the rate (normalised the same way) at
     which the actor descends the information cost of its policy, ``KL(pi || marginal)``.
+    Each parameter is described in :data:`DESCRIPTIONS` (listed below, and by ``nmgym circuit``).
     """
 
     # architecture
     n_areas: int = 2
-    units: int = 32  # per area
-    leak_min: float = 0.05  # per-unit leak rates, log-spaced: slow units hold memory
+    units: int = 32
+    leak_min: float = 0.05
     leak_max: float = 1.0
     input_scale: float = 3.0
     recurrent_scale: float = 0.8
-    longrange_scale: float = 6.0  # strong coupling: conjunctions across areas need nonlinear mixing
+    longrange_scale: float = 6.0
     noise: float = 0.02
-    beta: float = 1.0  # inverse temperature of the policy
-    actor_input: bool = False  # the actor reads the attended input directly, not only through the areas
+    beta: float = 1.0
+    actor_input: bool = False
     # plasticity
     lr_actor: float = 1.0
     lr_critic: float = 0.1
-    covariance_rate: float = 0.01  # running mean subtracted from readout tags (0: plain Hebbian)
+    covariance_rate: float = 0.01
     lr_hidden: float = 0.2
-    hidden_covariance: bool = True  # hidden tags see presynaptic activity minus its running mean
-    hidden_norm: bool = True  # hidden rates per unit / (1 + |pre|^2) (normalised LMS) instead of / fan-in
-    chosen_feedback: bool = True  # hidden tags: the chosen action's weights against the others' (AGREL)
-    critic_feedback: float = 1.0  # weight of the value gradient in the hidden units' tags
-    tau_tag: float = 10.0  # steps
-    policy_compression: float = 0.0  # rate of the actor's pull toward its marginal policy (0: none; see Circuit)
-    marginal_rate: float = 0.3  # per step: the running marginal policy (the default compressed toward)
-    da_range: float = 2.0  # |DA| saturates here (twice the tasks' reward scale)
+    hidden_covariance: bool = True
+    hidden_norm: bool = True
+    chosen_feedback: bool = True
+    critic_feedback: float = 1.0
+    tau_tag: float = 10.0
+    policy_compression: float = 0.0
+    marginal_rate: float = 0.3
+    da_range: float = 2.0
     # serotonin: patience
-    horizon_max: float = 100.0  # discount time constant at 5-HT = 1 (gamma = 1 - 1/horizon)
-    horizon_min: float = 5.0  # ... at 5-HT = 0
-    capture_threshold: float = 0.01  # |delta| below threshold x 5-HT is not captured
-    sht_coupling: float = 0.3  # 5-HT damping of long-range coupling
+    horizon_max: float = 100.0
+    horizon_min: float = 5.0
+    capture_threshold: float = 0.01
+    sht_coupling: float = 0.3
     # noradrenaline: surprise
-    ne_short: float = 5.0  # trials: the running mean of trials' signed prediction error
-    ne_long: float = 100.0  # trials: the running variance of their prediction error
+    ne_short: float = 5.0
+    ne_long: float = 100.0
     ne_slope: float = 6.0
-    ne_threshold: float = 2.0  # surprise (in standard errors) at which NE = 0.5
+    ne_threshold: float = 2.0
     ne_lr_boost: float = 2.0
     ne_gain: float = 0.5
-    ne_reset: float = 0.9  # fraction of the readout's state-independent action preference reset at a change point
-    ne_reset_selective: float = 0.5  # fraction of its stimulus-selective weights reset (ne_reset: reset all alike)
-    ne_refractory: int = 10  # trials
-    ne_utility: float = 50.0  # trials: the recent reward rate whose fall is surprising too (0: error only)
-    ne_uncertainty: float = 10.0  # trials over which the learning-rate boost fades after a reset (0: none)
-    # weight, times max(NE, its uncertainty after a reset), of the chosen action's
-    # confidence-independent feedback on the actor's state-independent preference at trial ends
-    # (0: off; see Circuit)
+    ne_reset: float = 0.9
+    ne_reset_selective: float = 0.5
+    ne_refractory: int = 10
+    ne_utility: float = 50.0
+    ne_uncertainty: float = 10.0
     ne_relearn: float = 0.0
-    tau_labile: float = 500.0  # steps for the readouts' learned weights to consolidate beyond NE's reset
+    tau_labile: float = 500.0
     # acetylcholine: attention
     ach_attention: float = 0.3
     ach_coupling: float = 0.5
-    ach_transient: float = 6.0  # boost of the areas' input drive at a full cholinergic transient (0: none)
-    # largest attended rise above the inputs' running statistics (the exact mean of the inputs
-    # seen, then a running one at covariance_rate), in standard deviations, at half a transient
+    ach_transient: float = 6.0
     ach_transient_threshold: float = 2.0
     ach_transient_slope: float = 8.0
 
@@ -109,3 +105,69 @@ class CircuitParams(Replaceable):
             )
         check_float(self, "tau_labile", low=0.0, open_low=True)
         check_float(self, "covariance_rate", low=0.0, high=1.0)
+
+
+# What each parameter sets (``help(CircuitParams)`` and ``nmgym circuit`` list them).
+DESCRIPTIONS: dict[str, str] = {
+    "n_areas": "number of areas (each with its own input weights and local recurrence)",
+    "units": "units per area",
+    "leak_min": "smallest per-unit leak rate (leaks are log-spaced: slow units hold memory)",
+    "leak_max": "largest per-unit leak rate (1: no memory)",
+    "input_scale": "initial input weights: standard deviation x sqrt(fan-in) (random normal)",
+    "recurrent_scale": "initial local recurrent weights: standard deviation x sqrt(units) (about their radius)",
+    "longrange_scale": "strength of cross-area coupling (strong: conjunctions across areas need nonlinear mixing)",
+    "noise": "standard deviation of the units' private noise per step",
+    "beta": "inverse temperature of the policy",
+    "actor_input": "the actor reads the attended input directly, not only through the areas",
+    "lr_actor": "actor's learning rate (fraction of the error corrected per update, normalised LMS)",
+    "lr_critic": "critic's learning rate (normalised by its trace's overlap with the input)",
+    "covariance_rate": "per step: running mean subtracted from presynaptic activity in the tags (0: plain Hebbian)",
+    "lr_hidden": "learning rate of the areas' input, local and long-range weights",
+    "hidden_covariance": "hidden tags see presynaptic activity minus its running mean",
+    "hidden_norm": "hidden rates per unit divided by 1 + |pre|^2 (normalised LMS) instead of by the fan-in",
+    "chosen_feedback": "hidden tags get the chosen action's weights against the others' (AGREL)",
+    "critic_feedback": "weight of the value gradient in the hidden units' tags",
+    "tau_tag": "time constant of the eligibility traces (synaptic tags), steps",
+    "policy_compression": "rate of the actor's pull toward its marginal policy, KL(pi || marginal) (0: none)",
+    "marginal_rate": "per step: the running marginal policy that compression pulls toward",
+    "da_range": "|DA| saturates here (twice the tasks' reward scale)",
+    "horizon_max": "discount time constant at 5-HT = 1, steps (gamma = 1 - 1/horizon)",
+    "horizon_min": "discount time constant at 5-HT = 0, steps",
+    "capture_threshold": "|DA| below this times 5-HT is not captured (consolidation threshold)",
+    "sht_coupling": "5-HT damping of cross-area coupling: / (1 + sht_coupling (5-HT - 1))",
+    "ne_short": "trials: running mean of the trials' signed prediction error (surprise's numerator)",
+    "ne_long": "trials: running variance of the trials' prediction error (surprise's scale)",
+    "ne_slope": "slope of NE's sigmoid in surprise",
+    "ne_threshold": "surprise, in standard errors, at which NE = 0.5 (and a reset fires)",
+    "ne_lr_boost": "learning-rate boost at full NE or uncertainty (rate x (1 + boost))",
+    "ne_gain": "gain boost of the areas' units at full NE",
+    "ne_reset": "fraction of the readout's state-independent action preference reset at a change point",
+    "ne_reset_selective": "fraction of the readout's stimulus-selective weights reset at a change point",
+    "ne_refractory": "trials after a reset before another can fire",
+    "ne_utility": "trials: the recent reward rate whose fall is surprising too (0: prediction error only)",
+    "ne_uncertainty": "trials over which the learning-rate boost fades after a reset (0: none)",
+    "ne_relearn": "weight, times max(NE, uncertainty), of the chosen action's confidence-independent feedback"
+    " on the actor's state-independent preference at trial ends (0: off; see Circuit)",
+    "tau_labile": "steps for the readouts' learned weights to consolidate beyond NE's reset",
+    "ach_attention": "strength of ACh's input gain: relevant channels above 1, the rest below",
+    "ach_coupling": "ACh scaling of cross-area coupling: x (1 + ach_coupling (ACh - 1))",
+    "ach_transient": "boost of the areas' input drive at a full cholinergic transient (0: no transients)",
+    "ach_transient_threshold": "largest relevance-weighted rise of an input above its running mean, in standard"
+    " deviations, at half a transient",
+    "ach_transient_slope": "slope of the transient's sigmoid in that rise",
+}
+
+
+def describe_parameters() -> str:
+    """Every parameter with its default and what it sets, one per line."""
+    defaults = CircuitParams()
+    width = max(len(name) for name in CircuitParams.names())
+    return "\n".join(
+        f"{name:<{width}}  {getattr(defaults, name)!r:>7}  {DESCRIPTIONS[name]}" for name in CircuitParams.names()
+    )
+
+
+if CircuitParams.__doc__ is not None:  # None under python -OO
+    CircuitParams.__doc__ += "\n    Parameters (name, default, meaning)::\n\n" + "\n".join(
+        f"        {line}" for line in describe_parameters().splitlines()
+    )

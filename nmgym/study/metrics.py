@@ -7,6 +7,7 @@ correct, steps and the task's info values at each trial end) and the task parame
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -167,6 +168,59 @@ METRICS: dict[str, MetricFn] = {
     "WaitForReward": wait_for_reward,
     "CrossAreaXOR": cross_area_xor,
 }
+
+
+# What each metric measures, per task, for reports (a trailing N stands for the number in the name).
+DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "CueReward": {
+        "go_target": "go rate on the target cue, last fifth of trials",
+        "go_other": "go rate on the other cues, last fifth of trials",
+        "go_target_start": "go rate on the target cue, first 20 trials",
+        "go_other_start": "go rate on the other cues, first 20 trials",
+        "accuracy": "fraction correct, last fifth of trials",
+        "learning_auc": "fraction correct over all trials (area under the learning curve)",
+    },
+    "DistalReward": {
+        "accuracy": "fraction correct, second half of the trials",
+        "accuracy_dN": "fraction correct at reward delay N, second half of the trials",
+    },
+    "ReversalBandit": {
+        "trials_to_criterion": "median over the blocks after a reversal of the trials until 10-trial accuracy"
+        " >= 0.8 (a block that never reaches it counts as its length)",
+        "first_block_end": "fraction correct over the last 10 trials of the first block, before any reversal",
+        "accuracy": "fraction correct over all trials",
+        "post_reversal_accuracy": "fraction correct over the blocks after the first reversal",
+    },
+    "SustainedAttention": {
+        "accuracy": "fraction correct on distractor-free trials from the distractor block's start"
+        " (the second half without one)",
+        "hits_lN": "hit rate on N-step signals, same trials",
+        "correct_rejections": "fraction of signal-free trials answered 'no signal', same trials",
+        "distractor_cost": "accuracy without a distractor minus accuracy with one, same part of the run",
+    },
+    "WaitForReward": {
+        "failures_dN": "fraction of rewarded trials with reward delay N left before the reward"
+        " (second half of the trials after shaping)",
+        "failures_longest": "failures at the longest reward delay",
+        "omission_wait": "steps waited on omission trials (no reward comes)",
+        "reward": "reward per trial after shaping",
+    },
+    "CrossAreaXOR": {
+        "accuracy": "fraction correct, last tenth of trials",
+        "trials_to_085": "trials until the 100-trial running accuracy reaches 0.85 (the run's length if never)",
+    },
+}
+
+
+def describe(task: str, metric: str) -> str:
+    """What ``metric`` of ``task`` measures (empty if it is not described)."""
+    notes = DESCRIPTIONS.get(task, {})
+    if metric in notes:
+        return notes[metric]
+    match = re.fullmatch(r"(.*_[a-z])(\d+)", metric)
+    if match and match.group(1) + "N" in notes:
+        return notes[match.group(1) + "N"].replace("N", match.group(2), 1)
+    return ""
 
 
 def task_metrics(task: str, records: Records, params: dict[str, Any]) -> dict[str, np.ndarray]:

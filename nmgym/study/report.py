@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from nmgym.circuit import LEVELS, CircuitParams
-from nmgym.study.metrics import after_shaping, reversal_blocks, task_metrics
+from nmgym.study.metrics import after_shaping, describe, reversal_blocks, task_metrics
 from nmgym.study.runner import Study, atomic_write_text
 from nmgym.study.stats import compare
 
@@ -131,6 +131,11 @@ def _plt():
     return plt
 
 
+def _width(condition: str) -> float:
+    """Line width: the intact line is drawn wider, so a lesion identical to it shows inside it."""
+    return 2.8 if condition == "none" else 1.3
+
+
 def plot_curves(study: Study, results: dict[str, dict[str, np.ndarray]], path: Path) -> None:
     """Learning curves (fraction correct per trial bin) with 95% CI bands, one line per condition."""
     plt = _plt()
@@ -141,7 +146,7 @@ def plot_curves(study: Study, results: dict[str, dict[str, np.ndarray]], path: P
         mean = means.mean(0)
         sem = means.std(0, ddof=1) / math.sqrt(means.shape[0]) if means.shape[0] > 1 else np.zeros_like(mean)
         style = "--" if condition.startswith("ref:") else "-"
-        ax.plot(mid, mean, style, label=condition)
+        ax.plot(mid, mean, style, lw=_width(condition), label=condition)
         ax.fill_between(mid, mean - 1.96 * sem, mean + 1.96 * sem, alpha=0.2)
     ax.set(xlabel="trial", ylabel="fraction correct (mean, 95% CI)", title=f"{study.task}: {study.agents} agents")
     ax.legend(frameon=False, fontsize=8)
@@ -160,7 +165,7 @@ def plot_metric_vs(ax, xs: list[int], per_condition: dict[str, list[np.ndarray]]
     """One line per condition: the mean (95% CI) of its per-agent values at each ``x``."""
     for c, values in per_condition.items():
         ys = [np.nanmean(v) if np.isfinite(v).any() else np.nan for v in values]
-        ax.errorbar(xs, ys, yerr=[_ci95(v) for v in values], marker="o", label=c, capsize=2)
+        ax.errorbar(xs, ys, yerr=[_ci95(v) for v in values], marker="o", lw=_width(c), label=c, capsize=2)
 
 
 def plot_delay_sweep(delays: list[int], per_condition: dict[str, list[np.ndarray]], tau: float, path: Path) -> str:
@@ -205,7 +210,7 @@ def plot_behaviour(study: Study, results: dict[str, dict[str, np.ndarray]], summ
             blocks = reversal_blocks(r["correct"], L)[:, 1:]  # the blocks after a reversal
             if blocks.shape[1] == 0:
                 continue
-            ax.plot(np.arange(1, L + 1), blocks.mean((0, 1)), label=c)
+            ax.plot(np.arange(1, L + 1), blocks.mean((0, 1)), lw=_width(c), label=c)
         ax.axhline(0.8, color="grey", lw=0.5, ls=":")
         ax.set(xlabel="trial after reversal", ylabel="P(choose the good arm)", title="post-reversal recovery")
         caption = "Choice of the better arm after each reversal (mean over reversals and agents)."
@@ -217,7 +222,7 @@ def plot_behaviour(study: Study, results: dict[str, dict[str, np.ndarray]], summ
         for c, r in results.items():
             begin = after_shaping(r["waited"].shape[1], p)
             waits = r["waited"][:, begin:][r["omission"][:, begin:] > 0]
-            ax.hist(waits, bins=30, range=(0, p["timeout"]), histtype="step", density=True, label=c)
+            ax.hist(waits, bins=30, range=(0, p["timeout"]), histtype="step", density=True, lw=_width(c), label=c)
         ax.set(xlabel="steps waited on omission trials", ylabel="density", title="waiting-time distribution")
         caption = "Waiting time on omission trials (no reward comes; the trial times out)."
     elif task == "CueReward":
@@ -303,6 +308,7 @@ def write_report(study: Study, results: dict[str, dict[str, np.ndarray]] | None 
     folder = study.out
     results = study.load() if results is None else results
     summary = analyse(study, results)
+    summary["undefined_metrics"] = undefined_metrics(summary)
     files = write_tidy(folder, tidy_rows(study, results, summary))
     figures: dict[str, str] = {}
     try:
@@ -317,6 +323,17 @@ def write_report(study: Study, results: dict[str, dict[str, np.ndarray]] | None 
     atomic_write_text(folder / "summary.json", json.dumps(_clean_json(summary), indent=1) + "\n")
     atomic_write_text(folder / "report.md", markdown(study, summary, figures))
     return summary
+
+
+def undefined_metrics(summary: dict[str, Any]) -> list[str]:
+    """The metrics no agent of any condition had trials for (NaN everywhere): the run is too short
+    for them, e.g. a ReversalBandit study that ends before the first reversal."""
+    conditions = list(summary["conditions"].values())
+    return [m for m in conditions[0] if all(_missing(c[m]["median"]) for c in conditions)]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def markdown(study: Study, summary: dict[str, Any], figures: dict[str, str]) -> str:
@@ -339,10 +356,22 @@ def markdown(study: Study, summary: dict[str, Any], figures: dict[str, str]) -> 
         lines += ["| lesion | metric | intact | lesioned | effect | 95% CI | p |", "|---|---|---|---|---|---|---|"]
         for c, ms in summary["lesions"].items():
             for m, s in ms.items():
+                if _missing(s["effect"]):  # an undefined metric: listed below, not as "nan"
+                    lines.append(f"| {c} | {m} | | | | | |")
+                    continue
                 lines.append(
                     f"| {c} | {m} | {s['intact']:.3g} | {s['lesioned']:.3g} | {s['effect']:+.3g} | "
                     f"[{s['ci_low']:+.3g}, {s['ci_high']:+.3g}] | {s['p_value']:.3g} |"
                 )
+    if summary.get("undefined_metrics"):
+        lines += [
+            "",
+            f"**Undefined:** {', '.join(summary['undefined_metrics'])}: no agent had a trial that defines them"
+            f" in {study.trials} trials; run more trials (`--trials`).",
+        ]
+    described = [(m, describe(study.task, m)) for m in metrics]
+    if any(text for _, text in described):
+        lines += ["", "Metrics:", ""] + [f"- `{m}`: {text}" for m, text in described if text]
     for name, caption in figures.items():
         lines += ["", f"![{caption}]({name})", "", f"*{caption}*"]
     return "\n".join(lines) + "\n"

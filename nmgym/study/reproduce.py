@@ -25,6 +25,7 @@ import torch
 
 from nmgym.bench.suite import machine
 from nmgym.circuit import CircuitParams
+from nmgym.results_folder import check_folder
 from nmgym.study.report import _clean_json, plot_delay_sweep, write_report
 from nmgym.study.runner import Study, atomic_write_text, check_workers, run_chunks
 from nmgym.study.stats import compare
@@ -384,7 +385,7 @@ def reproduce(
     ``circuit`` (CircuitParams overrides) runs the catalogue on a circuit variant."""
     check_workers(workers)
     started = time.perf_counter()
-    out = Path(out)
+    out = check_folder(out, "reproduce")
     agents = 20 if quick else 64
     studies: dict[str, Study] = {}
     for name, (task, lesions, params, trials, quick_overrides) in STUDIES.items():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import multiprocessing
+import numbers
 import os
 import tempfile
 import time
@@ -30,7 +31,9 @@ from tqdm import tqdm
 from agents.protocols import plastic_options, protocol
 from nmgym.circuit import LEVELS, CircuitParams, parse_lesion
 from nmgym.circuit.routing import route_inputs
+from nmgym.results_folder import check_folder
 from nmgym.tasks import task_class
+from nmgym.validation import check_device
 
 REFERENCES = ("ref:td", "ref:random", "ref:ideal")  # ref:ideal only where the task has an ideal observer
 MANIFEST = "manifest.json"
@@ -136,12 +139,23 @@ def _difference(key: str, theirs: Any, mine: Any) -> str:
     return f"{key}: folder has {theirs!r}, asked {mine!r}"
 
 
-def atomic_write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` so that the file is either complete or absent."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
+def _file_mode() -> int:
+    """The mode ``open()`` gives a new file (0o666 less the umask): ``mkstemp``'s 0o600 would
+    leave results unreadable to the rest of a lab."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _file_mode()
+
+
+def _atomic_write(path: Path, write: Callable[[Any], None], binary: bool) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
+        os.chmod(tmp, FILE_MODE)
+        with os.fdopen(fd, "wb" if binary else "w") as handle:
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -151,12 +165,14 @@ def atomic_write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
         raise
 
 
+def atomic_write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``path`` so that the file is either complete or absent."""
+    _atomic_write(path, lambda handle: np.savez(handle, **arrays), binary=True)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically."""
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    """Write ``text`` to ``path`` so that the file is either complete or absent."""
+    _atomic_write(path, lambda handle: handle.write(text), binary=False)
 
 
 def available_cpus() -> int:
@@ -169,7 +185,7 @@ def available_cpus() -> int:
 
 def default_workers(device: str | torch.device = "cpu") -> int:
     """Worker processes for chunks: one per CPU on a CPU device; one on an accelerator (it is shared)."""
-    return available_cpus() if torch.device(device).type == "cpu" else 1
+    return available_cpus() if check_device(device).type == "cpu" else 1
 
 
 def check_workers(workers: int) -> None:
@@ -291,12 +307,12 @@ class Study:
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name}={value!r} is not allowed; {name} must be an integer >= {low}")
         defaults = protocol(self.task)
-        self.trials = int(self.trials or defaults["trials"])
-        if self.trials < 1:
-            raise ValueError(f"trials={self.trials!r} is not allowed; trials must be >= 1")
-        self.chunk_size = int(self.chunk_size or self.agents)
-        if self.chunk_size < 1:
-            raise ValueError(f"chunk_size={self.chunk_size!r} is not allowed; must be >= 1")
+        self.trials = defaults["trials"] if self.trials is None else self.trials
+        self.chunk_size = self.agents if self.chunk_size is None else self.chunk_size
+        for name, value in (("trials", self.trials), ("chunk_size", self.chunk_size)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name}={value!r} is not allowed; {name} must be an integer >= 1")
+            setattr(self, name, int(value))
         self.full_params = task_params(self.task, {**defaults["params"], **self.params})
         self.overrides = {k: v for k, v in self.full_params.items() if k in {**defaults["params"], **self.params}}
         self.options = dict(defaults["options"] if self.options is None else self.options)
@@ -304,12 +320,13 @@ class Study:
         if "inputs" in self.options:  # refused here, before any chunk runs, as a bad parameter is
             sub_spaces = task_class(self.task)(1, **self.full_params).obs_slices
             route_inputs(sub_spaces, self.options["inputs"], self.circuit_params.n_areas)
-        lesions = ["none"] + [spec for spec in self.lesions if spec not in ("none", "")]
-        for spec in lesions:
+        for spec in self.lesions:
             check_condition(spec, self.task)
+        # one label per lesion however it was written: ' NE=0.3' and 'ne=0.3' are one condition
+        lesions = ["none"] + [spec if spec.startswith("ref:") else parse_lesion(spec).spec for spec in self.lesions]
         references = [r for r in REFERENCES if r != "ref:ideal" or has_ideal_observer(self.task)]
         self.conditions = list(dict.fromkeys(lesions + (references if self.references else [])))
-        self.out = Path(self.out)
+        self.out = check_folder(self.out, "study")
 
     def manifest(self) -> dict[str, Any]:
         """The settings that define the study (a folder holds one study)."""

@@ -22,6 +22,7 @@ import torch
 from nmgym import counter_rng
 from nmgym.compiled import compiled_if
 from nmgym.tasks.params import TaskParams
+from nmgym.validation import check_device
 
 Channel = tuple[str, int, float, float]  # (sub-space name, width, low, high)
 StepResult = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]
@@ -71,7 +72,7 @@ class Task(ABC):
             raise TypeError(f"{name}: params must be a {self.Params.__name__}, got {type(params).__name__}")
         self.params = params.replace(**overrides)
         self.num_envs = num_envs
-        self.device = torch.empty(0, device=device).device  # concrete: "cuda" -> "cuda:0"
+        self.device = check_device(device)  # concrete: "cuda" -> "cuda:0"
         self.keep_final_obs = keep_final_obs
         self.n_actions = len(self.action_names)
 
