@@ -205,6 +205,7 @@ def test_a_circuit_variant_is_part_of_the_study(tmp_path: Path) -> None:
         (["study", "ReversalBandit", "--lesion", "ne", "--chunk-size", "0"], "chunk_size=0 is not allowed"),
         (["study", "ReversalBandit", "--lesion", "ne", "--trials", "0"], "trials=0 is not allowed"),
         (["study", "ReversalBandit", "--lesion", "ne", "--device", "gpu"], "unknown device 'gpu'"),
+        (["study", "ReversalBandit", "--lesion", "ne", "--device", "gpu", "--workers", "1"], "unknown device 'gpu'"),
         (["train", "ReversalBandit", "--device", "gpu"], "unknown device 'gpu'"),
         (["reproduce", "--quick", "--device", "gpu"], "unknown device 'gpu'"),
         (["reproduce", "--quick", "--circuit", "bogus=1"], "unknown parameter(s) bogus"),

@@ -200,10 +200,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
     },
     "WaitForReward": {
         "failures_dN": "fraction of rewarded trials with reward delay N left before the reward"
-        " (second half of the trials after shaping)",
+        " (trials past shaping and in the run's second half)",
         "failures_longest": "failures at the longest reward delay",
-        "omission_wait": "steps waited on omission trials (no reward comes)",
-        "reward": "reward per trial after shaping",
+        "omission_wait": "steps waited on omission trials (no reward comes), same trials",
+        "reward": "reward per trial, same trials",
     },
     "CrossAreaXOR": {
         "accuracy": "fraction correct, last tenth of trials",

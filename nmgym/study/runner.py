@@ -326,6 +326,7 @@ class Study:
         lesions = ["none"] + [spec if spec.startswith("ref:") else parse_lesion(spec).spec for spec in self.lesions]
         references = [r for r in REFERENCES if r != "ref:ideal" or has_ideal_observer(self.task)]
         self.conditions = list(dict.fromkeys(lesions + (references if self.references else [])))
+        check_device(self.device)
         self.out = check_folder(self.out, "study")
 
     def manifest(self) -> dict[str, Any]:
