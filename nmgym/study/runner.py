@@ -85,9 +85,10 @@ def has_ideal_observer(task: str) -> bool:
     return task in IDEAL_OBSERVERS
 
 
-def check_condition(condition: str, task: str | None = None) -> None:
-    """Raise ``ValueError`` for a condition that is neither a lesion spec nor a reference agent
-    (of ``task``: only some tasks have an ideal observer)."""
+def check_condition(condition: str, task: str | None = None) -> str:
+    """The condition's label (a lesion spec however spaced or cased: its parsed form), or
+    ``ValueError`` for one that is neither a lesion spec nor a reference agent (of ``task``: only
+    some tasks have an ideal observer)."""
     if condition.startswith("ref:"):
         if condition not in REFERENCES:
             raise ValueError(f"unknown reference agent {condition!r}; known: {', '.join(REFERENCES)}")
@@ -95,8 +96,8 @@ def check_condition(condition: str, task: str | None = None) -> None:
             from agents import IDEAL_OBSERVERS
 
             raise ValueError(f"ref:ideal: {task} has no ideal observer; {', '.join(IDEAL_OBSERVERS)} have one")
-        return
-    parse_lesion(condition)
+        return condition
+    return parse_lesion(condition).spec
 
 
 def run_chunk(chunk: Chunk, device: str | torch.device = "cpu") -> dict[str, np.ndarray]:
@@ -303,15 +304,13 @@ class Study:
 
     def __post_init__(self) -> None:
         task_class(self.task)
-        for name, value, low in (("agents", self.agents, 1), ("seed", self.seed, 0)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name}={value!r} is not allowed; {name} must be an integer >= {low}")
         defaults = protocol(self.task)
         self.trials = defaults["trials"] if self.trials is None else self.trials
         self.chunk_size = self.agents if self.chunk_size is None else self.chunk_size
-        for name, value in (("trials", self.trials), ("chunk_size", self.chunk_size)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"{name}={value!r} is not allowed; {name} must be an integer >= 1")
+        for name, low in (("agents", 1), ("seed", 0), ("trials", 1), ("chunk_size", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+                raise ValueError(f"{name}={value!r} is not allowed; {name} must be an integer >= {low}")
             setattr(self, name, int(value))
         self.full_params = task_params(self.task, {**defaults["params"], **self.params})
         self.overrides = {k: v for k, v in self.full_params.items() if k in {**defaults["params"], **self.params}}
@@ -320,10 +319,8 @@ class Study:
         if "inputs" in self.options:  # refused here, before any chunk runs, as a bad parameter is
             sub_spaces = task_class(self.task)(1, **self.full_params).obs_slices
             route_inputs(sub_spaces, self.options["inputs"], self.circuit_params.n_areas)
-        for spec in self.lesions:
-            check_condition(spec, self.task)
         # one label per lesion however it was written: ' NE=0.3' and 'ne=0.3' are one condition
-        lesions = ["none"] + [spec if spec.startswith("ref:") else parse_lesion(spec).spec for spec in self.lesions]
+        lesions = ["none"] + [check_condition(spec, self.task) for spec in self.lesions]
         references = [r for r in REFERENCES if r != "ref:ideal" or has_ideal_observer(self.task)]
         self.conditions = list(dict.fromkeys(lesions + (references if self.references else [])))
         check_device(self.device)
