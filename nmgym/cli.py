@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 from nmgym.envs import env_id
 from nmgym.tasks import TASKS, summary
@@ -224,13 +226,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a batch scheduler's time limit), handled as Ctrl-C is."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()  # where signals can be handled
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         return args.run(args)
     except (ValueError, TypeError) as error:
         print(f"nmgym: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as stop:
+        resumable = args.run in (_study, _reproduce)
+        then = "; every finished chunk is saved: run the same command again to resume" if resumable else ""
+        print(f"\nnmgym: {'terminated' if isinstance(stop, Terminated) else 'interrupted'}{then}", file=sys.stderr)
+        return 128 + (signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
+    finally:
+        if previous is not None:  # None: no handler to restore, or one set outside Python
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +134,82 @@ def test_resume_after_interrupt_is_identical(tmp_path: Path, workers: int) -> No
     write_report(resumed)
     same_chunks(tmp_path / "full", tmp_path / "broken", full)
     assert (tmp_path / "full" / "results.csv").read_text() == (tmp_path / "broken" / "results.csv").read_text()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_for(condition, seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the workers through /proc (Linux)")
+def test_a_killed_study_stops_its_workers_and_resumes_identically(tmp_path: Path) -> None:
+    """The command, with worker processes, killed three ways after a chunk, then run to its end.
+
+    SIGTERM (``kill``, a scheduler's limit) and Ctrl-C (SIGINT to the process group) stop it at
+    once with a message; SIGKILL gives it no say, and its orphaned workers must end themselves.
+    Every chunk file left is complete, and the resumed study equals an uninterrupted one.
+    """
+    out = tmp_path / "killed"
+    # Ctrl-C as a terminal delivers it: started in the background of a non-interactive shell (as CI
+    # may be), a process inherits SIGINT ignored, and Python then raises no KeyboardInterrupt.
+    start = "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); import nmgym.cli as c; "
+    command = [sys.executable, "-c", start + "sys.exit(c.main(sys.argv[1:]))", "study", "ReversalBandit"]
+    command += ["--lesion", "ne", "--agents", "8", "--seed", "3", "--trials", "100", "--chunk-size", "2"]
+    command += ["--workers", "2", "--out", str(out)]
+    total = len(small(out, agents=8).chunks())
+
+    def written() -> list[Path]:
+        return sorted((out / "chunks").glob("[!.]*.npz"))
+
+    for sig, code in ((signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGKILL, -signal.SIGKILL)):
+        before = len(written())
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+        _wait_for(lambda before=before: len(written()) > before)
+        workers = _children(process.pid)
+        if sig == signal.SIGINT:
+            os.killpg(process.pid, sig)  # what Ctrl-C sends
+        else:
+            process.send_signal(sig)
+        _, err = process.communicate(timeout=60)
+        assert process.returncode == code, err
+        if sig != signal.SIGKILL:
+            assert "run the same command again to resume" in err
+            assert "leaked" not in err  # the resource tracker's warning
+        assert len(workers) >= 2
+        _wait_for(lambda workers=workers: not any(map(_running, workers)), seconds=15)
+        assert len(written()) < total, "the study ended before it was killed"
+        for path in written():
+            np.load(path).close()  # complete
+    subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+    full = small(tmp_path / "full", agents=8)
+    full.run(progress=False)
+    write_report(full)
+    same_chunks(tmp_path / "full", out, full)
+    assert (tmp_path / "full" / "results.csv").read_text() == (out / "results.csv").read_text()
 
 
 def test_worker_processes_give_the_same_results(tmp_path: Path) -> None:

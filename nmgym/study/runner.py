@@ -16,7 +16,9 @@ import json
 import multiprocessing
 import numbers
 import os
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -195,8 +197,32 @@ def check_workers(workers: int) -> None:
         raise ValueError(f"workers={workers!r} is not allowed; workers must be an integer >= 1")
 
 
-def _set_threads(threads: int) -> None:
+def _start_worker(threads: int, parent: int) -> None:
+    """A chunk worker's set-up: its share of the threads; Ctrl-C left to the study's process,
+    which stops the workers itself; and a watch that ends the worker when that process dies
+    (killed, it leaves its workers waiting on their queue for ever)."""
     torch.set_num_threads(threads)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # tqdm's default lock is a semaphore shared between processes: a terminated worker leaves it to
+    # the resource tracker, which warns of a leak. A worker shows no bars; a thread lock does.
+    tqdm.set_lock(threading.RLock())
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:  # an orphan is handed to another parent
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool's workers now, their chunks unfinished (``terminate_workers`` from Python 3.14)."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list(pool._processes.values()):
+        process.terminate()
 
 
 def _run_and_write(chunk: Chunk, path: Path, device: str | torch.device) -> float:
@@ -219,8 +245,10 @@ def run_chunks(
     """Run each ``(chunk, path)`` and write its results to ``path`` atomically as it finishes.
 
     ``workers > 1`` runs that many chunks at once in worker processes (spawned, each on
-    ``CPUs / workers`` threads); ``1`` runs them here, one by one. An error (or Ctrl-C) stops the
-    run after the chunks in flight: every file written is complete, so running again resumes.
+    ``CPUs / workers`` threads); ``1`` runs them here, one by one. An error stops the run after
+    the chunks in flight; an interrupt (Ctrl-C, or the ``nmgym`` command's SIGTERM) stops it at
+    once, losing those. Every file written is complete, so running again resumes. Workers whose
+    process is killed outright end themselves.
     ``on_chunk`` is called here after each chunk is written. Returns each path's seconds.
     A script that asks for ``workers > 1`` needs Python's ``if __name__ == "__main__":`` guard
     (the workers are spawned, so they import the main module); the ``nmgym`` command has it.
@@ -245,7 +273,10 @@ def run_chunks(
             return seconds
         threads = max(1, available_cpus() // workers)
         context = multiprocessing.get_context("spawn")  # forking a process that runs torch threads can hang
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_set_threads, initargs=(threads,)) as pool:
+        pool = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(threads, os.getpid())
+        )
+        try:
             queue = iter(jobs)
             running: dict[Future, tuple[Chunk, Path]] = {}
 
@@ -262,6 +293,11 @@ def run_chunks(
                     chunk, path = running.pop(future)
                     finished(chunk, path, future.result())
                     submit()
+        except KeyboardInterrupt:
+            _stop_workers(pool)
+            raise
+        finally:
+            pool.shutdown()
         return seconds
     finally:
         bar.close()
