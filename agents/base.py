@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 
 import torch
 from tqdm import tqdm
 
+from agents.checkpoint import Checkpoint
 from agents.recorder import TrialRecorder
 from agents.world import World
 
@@ -39,15 +41,33 @@ class Agent(ABC):
         synchronise with the device, so it stays out of the step). Nothing to check by default."""
         return None
 
-    def run(self, n_trials: int, *, progress: bool = False, check_every: int = 64, max_steps: int = 10**8) -> dict:
+    def run(
+        self,
+        n_trials: int,
+        *,
+        progress: bool = False,
+        check_every: int = 64,
+        max_steps: int = 10**8,
+        checkpoint: Checkpoint | None = None,
+    ) -> dict:
         """Run until every agent has finished ``n_trials`` trials; return the per-trial records
-        (``[B, n_trials]`` tensors: reward, correct, steps and the env's info at each trial end)."""
+        (``[B, n_trials]`` tensors: reward, correct, steps and the env's info at each trial end).
+
+        With ``checkpoint`` the run saves itself every ``checkpoint.seconds`` (at a check, every
+        ``check_every`` steps) and, if its file holds this run's checkpoint, resumes from it: the
+        records equal an uninterrupted run's bitwise. Only on a task from ``make_task``, whose
+        state is all in tensors."""
         if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
             raise ValueError(f"n_trials={n_trials!r} is not allowed; n_trials must be an integer >= 1")
+        if checkpoint is not None and self.world.kind != "task":
+            raise ValueError("a checkpoint needs a task from make_task (all its state is tensors), not a gym env")
         recorder = TrialRecorder(self.B, n_trials, self.device)
         self.begin(self.world.reset(seed=self.seed))
+        roots = {"agent": self, "recorder": recorder}
+        done = checkpoint.load(roots, self.device) if checkpoint is not None else 0
+        saved = time.monotonic()
         bar = tqdm(total=n_trials, desc=type(self).__name__, unit="trial", disable=not progress)
-        for step in range(1, max_steps + 1):
+        for step in range(done + 1, max_steps + 1):
             action = self.act()
             obs, reward, terminated, boundary, info = self.world.step(action)
             recorder.update(action, reward, boundary, info)
@@ -58,5 +78,8 @@ class Agent(ABC):
                 bar.update(finished - bar.n)
                 if finished >= n_trials:
                     break
+                if checkpoint is not None and time.monotonic() - saved >= checkpoint.seconds:
+                    checkpoint.save(roots, step)
+                    saved = time.monotonic()
         bar.close()
         return recorder.data

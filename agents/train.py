@@ -12,9 +12,10 @@ from typing import Any
 import torch
 
 from agents import AGENTS
+from agents.checkpoint import Checkpoint
 from agents.protocols import input_options, plastic_options, protocol
 from nmgym.circuit import CircuitParams
-from nmgym.results_folder import check_folder
+from nmgym.results_folder import CHECKPOINT, atomic_write_text, check_folder
 from nmgym.tasks import make_task, task_class
 
 
@@ -69,6 +70,7 @@ def train(
     out: str | Path | None = None,
     progress: bool = True,
     compile: bool = False,
+    checkpoint_seconds: float = 60.0,
 ) -> dict[str, Any]:
     """Run ``agents`` agents of kind ``agent`` on ``task`` for ``trials`` trials; write and return the summary.
 
@@ -76,7 +78,10 @@ def train(
     task parameters that ``params`` overrides, and the observation sub-spaces the plastic agent
     reads (``inputs``, or ``["all"]``; ReversalBandit's circuit reads only ``trial``).
     ``compile`` runs the task and the plastic circuit through ``torch.compile`` (faster for large
-    batches; results equal the eager run's up to float rounding)."""
+    batches; results equal the eager run's up to float rounding).
+    With ``out``, the run saves itself to ``out/checkpoint.pt`` every ``checkpoint_seconds`` and the
+    same call resumes it from there, bitwise (:mod:`agents.checkpoint`); the file is removed once
+    the summary is written. Other settings refuse that file. PPO keeps no checkpoint."""
     if out is not None:
         check_folder(out, "train")  # before any time is spent
     defaults = protocol(task_class(task).__name__)
@@ -108,7 +113,6 @@ def train(
         options = plastic_options(input_options(inputs, defaults["options"]))
         kwargs.update(options, lesion=lesion, params=CircuitParams().replace(**(circuit or {})), compile=compile)
     learner = AGENTS[agent](env, **kwargs)
-    data = learner.run(trials, progress=progress)
     settings = {
         "agents": agents,
         "trials": trials,
@@ -120,7 +124,16 @@ def train(
         "circuit_params": dataclasses.asdict(kwargs["params"]) if agent == "plastic" else None,
         "inputs": (list(kwargs.get("inputs", ())) or "all") if agent == "plastic" else None,
     }
-    return summarize(task, agent, settings, data, out)
+    checkpoint = None
+    if out is not None:
+        identity = {"task": task_class(task).__name__, "agent": agent, **settings}
+        checkpoint = Checkpoint(Path(out) / CHECKPOINT, identity, checkpoint_seconds)
+        Path(out).mkdir(parents=True, exist_ok=True)
+    data = learner.run(trials, progress=progress, checkpoint=checkpoint)
+    summary = summarize(task, agent, settings, data, out)
+    if checkpoint is not None:
+        checkpoint.remove()
+    return summary
 
 
 def summarize(
@@ -143,10 +156,10 @@ def summarize(
 def write(folder: Path, summary: dict[str, Any]) -> None:
     """``summary.json``, ``curve.csv`` and, where matplotlib is installed, ``curve.png``."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    atomic_write_text(folder / "summary.json", json.dumps(summary, indent=2, default=str))
     keys = list(summary["curve"][0])
     lines = [",".join(keys)] + [",".join(f"{row[k]:.6g}" for k in keys) for row in summary["curve"]]
-    (folder / "curve.csv").write_text("\n".join(lines) + "\n")
+    atomic_write_text(folder / "curve.csv", "\n".join(lines) + "\n")
     try:
         import matplotlib
 

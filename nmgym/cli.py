@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from nmgym.envs import env_id
 from nmgym.tasks import TASKS, summary
@@ -35,7 +36,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from agents.train import parse_assignments, train
+    from nmgym.results_folder import CHECKPOINT
 
+    if (Path(args.out) / CHECKPOINT).is_file():
+        print(f"nmgym: resuming the run saved in {Path(args.out) / CHECKPOINT}", file=sys.stderr)
     summary = train(
         args.task,
         args.agent,
@@ -49,6 +53,7 @@ def _train(args: argparse.Namespace) -> int:
         inputs=_inputs(args),
         out=args.out,
         compile=args.compile,
+        checkpoint_seconds=args.checkpoint_every,
     )
     final = summary["final"]
     print(
@@ -188,6 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--inputs", metavar="NAMES", help=INPUTS_HELP)
     train.add_argument("--out", required=True, help="folder for summary.json, curve.csv and curve.png")
     train.add_argument("--compile", action="store_true", help="torch.compile the task and circuit (large batches)")
+    train.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="save the run to OUT/checkpoint.pt this often; the same command resumes it (default 60)",
+    )
     train.set_defaults(run=_train)
     study = commands.add_parser("study", help="intact vs lesioned circuits on the same seeds: stats, figures, report")
     study.add_argument("task", help="task name, e.g. ReversalBandit (see `nmgym tasks`)")
@@ -244,8 +256,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nmgym: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as stop:
-        resumable = args.run in (_study, _reproduce)
-        then = "; every finished chunk is saved: run the same command again to resume" if resumable else ""
+        saved = {_study: "every finished chunk", _reproduce: "every finished chunk", _train: "its last checkpoint"}
+        then = f"; {saved[args.run]} is saved: run the same command again to resume" if args.run in saved else ""
         print(f"\nnmgym: {'terminated' if isinstance(stop, Terminated) else 'interrupted'}{then}", file=sys.stderr)
         return 128 + (signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
     finally:

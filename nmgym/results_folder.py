@@ -1,22 +1,31 @@
-"""Output folders: each holds one kind of result, so one command never overwrites another's."""
+"""Output folders: each holds one kind of result, so one command never overwrites another's; and
+the writes into them, each file complete or absent."""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 COMMANDS = {"train": "nmgym train", "study": "nmgym study", "reproduce": "nmgym reproduce"}
+CHECKPOINT = "checkpoint.pt"  # a training run's, while it runs
 
 
 def folder_kind(folder: Path) -> str | None:
     """Which command's results ``folder`` holds (``train``, ``study`` or ``reproduce``), or None.
 
     A study writes ``manifest.json`` first; a reproduction keeps its studies under ``studies/``;
-    a training run writes ``summary.json`` alone (a study's sits beside its manifest)."""
+    a training run writes ``summary.json`` alone (a study's sits beside its manifest), and
+    ``checkpoint.pt`` while it runs."""
     if (folder / "manifest.json").is_file():
         return "study"
     if (folder / "effects.json").is_file() or (folder / "studies").is_dir():
         return "reproduce"
-    if (folder / "summary.json").is_file():
+    if (folder / "summary.json").is_file() or (folder / CHECKPOINT).is_file():
         return "train"
     return None
 
@@ -37,3 +46,41 @@ def check_folder(folder: str | Path, kind: str) -> Path:
             " them: choose another --out or delete that folder"
         )
     return folder
+
+
+def _file_mode() -> int:
+    """The mode ``open()`` gives a new file (0o666 less the umask): ``mkstemp``'s 0o600 would
+    leave results unreadable to the rest of a lab."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _file_mode()
+
+
+def atomic_write(path: Path, write: Callable[[Any], None], binary: bool = True) -> None:
+    """Write ``path`` through ``write(handle)`` so that the file is either complete or absent: a
+    temporary file beside it, synced, then renamed over it."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    try:
+        os.chmod(tmp, FILE_MODE)
+        with os.fdopen(fd, "wb" if binary else "w") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``path`` so that the file is either complete or absent."""
+    atomic_write(path, lambda handle: np.savez(handle, **arrays), binary=True)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that the file is either complete or absent."""
+    atomic_write(path, lambda handle: handle.write(text), binary=False)

@@ -386,7 +386,7 @@ def test_a_study_too_short_for_a_metric_says_so(tmp_path: Path, capsys) -> None:
 
 
 def test_results_are_readable_by_others_as_umask_allows(tmp_path: Path) -> None:
-    from nmgym.study.runner import FILE_MODE, atomic_write_npz, atomic_write_text
+    from nmgym.results_folder import FILE_MODE, atomic_write_npz, atomic_write_text
 
     mask = os.umask(0)
     os.umask(mask)

@@ -11,8 +11,9 @@ from typing import Any
 import numpy as np
 
 from nmgym.circuit import LEVELS, CircuitParams
+from nmgym.results_folder import atomic_write_text
 from nmgym.study.metrics import after_shaping, describe, reversal_blocks, task_metrics
-from nmgym.study.runner import Study, atomic_write_text
+from nmgym.study.runner import Study
 from nmgym.study.stats import compare
 
 BINS = 20

@@ -25,9 +25,9 @@ import torch
 
 from nmgym.bench.suite import machine
 from nmgym.circuit import CircuitParams
-from nmgym.results_folder import check_folder
+from nmgym.results_folder import atomic_write_text, check_folder
 from nmgym.study.report import _clean_json, plot_delay_sweep, write_report
-from nmgym.study.runner import Study, atomic_write_text, check_workers, run_chunks
+from nmgym.study.runner import Study, check_workers, run_chunks
 from nmgym.study.stats import compare
 
 TAU_TAG = round(CircuitParams().tau_tag)  # the circuit's default tag time constant, in steps

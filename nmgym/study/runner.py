@@ -17,7 +17,6 @@ import multiprocessing
 import numbers
 import os
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from tqdm import tqdm
 from agents.protocols import plastic_options, protocol
 from nmgym.circuit import LEVELS, CircuitParams, parse_lesion
 from nmgym.circuit.routing import route_inputs
-from nmgym.results_folder import check_folder
+from nmgym.results_folder import atomic_write_npz, atomic_write_text, check_folder
 from nmgym.tasks import task_class
 from nmgym.validation import check_device
 
@@ -140,42 +139,6 @@ def _difference(key: str, theirs: Any, mine: Any) -> str:
         names = sorted(n for n in set(theirs) | set(mine) if theirs.get(n) != mine.get(n))
         return "; ".join(f"{key}.{n}: folder has {theirs.get(n)!r}, asked {mine.get(n)!r}" for n in names)
     return f"{key}: folder has {theirs!r}, asked {mine!r}"
-
-
-def _file_mode() -> int:
-    """The mode ``open()`` gives a new file (0o666 less the umask): ``mkstemp``'s 0o600 would
-    leave results unreadable to the rest of a lab."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-FILE_MODE = _file_mode()
-
-
-def _atomic_write(path: Path, write: Callable[[Any], None], binary: bool) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
-    try:
-        os.chmod(tmp, FILE_MODE)
-        with os.fdopen(fd, "wb" if binary else "w") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` so that the file is either complete or absent."""
-    _atomic_write(path, lambda handle: np.savez(handle, **arrays), binary=True)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that the file is either complete or absent."""
-    _atomic_write(path, lambda handle: handle.write(text), binary=False)
 
 
 def available_cpus() -> int:
