@@ -257,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt as stop:
         saved = {_study: "every finished chunk", _reproduce: "every finished chunk", _train: "its last checkpoint"}
+        if args.run is _train and args.agent.startswith("ppo"):
+            saved = {}  # Stable-Baselines3 runs keep no checkpoint
         then = f"; {saved[args.run]} is saved: run the same command again to resume" if args.run in saved else ""
         print(f"\nnmgym: {'terminated' if isinstance(stop, Terminated) else 'interrupted'}{then}", file=sys.stderr)
         return 128 + (signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
