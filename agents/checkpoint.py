@@ -106,6 +106,7 @@ class Checkpoint:
         buffer = io.BytesIO()
         payload = {"version": VERSION, "identity": self.identity, "step": step, "state": capture(roots)}
         torch.save(payload, buffer)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(self.path, lambda handle: handle.write(buffer.getbuffer()))
 
     def load(self, roots: dict[str, object], device: torch.device) -> int:

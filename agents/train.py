@@ -128,7 +128,6 @@ def train(
     if out is not None:
         identity = {"task": task_class(task).__name__, "agent": agent, **settings}
         checkpoint = Checkpoint(Path(out) / CHECKPOINT, identity, checkpoint_seconds)
-        Path(out).mkdir(parents=True, exist_ok=True)
     data = learner.run(trials, progress=progress, checkpoint=checkpoint)
     summary = summarize(task, agent, settings, data, out)
     if checkpoint is not None:
