@@ -22,7 +22,7 @@ from nmgym.results_folder import atomic_write
 
 _PLAIN = (bool, int, float, str, type(None))
 _OURS = ("nmgym.", "agents.")
-VERSION = 1
+VERSION = 2  # 2: the trial recorder's store has a column for what is not kept
 
 
 def _is_state(value: Any) -> bool:

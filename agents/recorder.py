@@ -17,29 +17,35 @@ class TrialRecorder:
         self.trial = torch.zeros(num_agents, dtype=torch.int64, device=device)
         self.ok = torch.ones(num_agents, dtype=torch.bool, device=device)
         self.rows = torch.arange(num_agents, device=device)
-        self.data: dict[str, torch.Tensor] = {
-            "reward": torch.zeros(num_agents, n_trials, device=device),
-            "correct": torch.zeros(num_agents, n_trials, device=device),
-            "steps": torch.zeros(num_agents, n_trials, device=device),
+        self.one = torch.ones(num_agents, device=device)
+        # One column more than the trials: what is not to be kept (a step past the last trial, an
+        # info value before its trial's end) is written there, so each step writes without a mask.
+        self.store: dict[str, torch.Tensor] = {
+            name: torch.zeros(num_agents, n_trials + 1, device=device) for name in ("reward", "correct", "steps")
         }
 
+    @property
+    def data(self) -> dict[str, torch.Tensor]:
+        """The records, ``[B, n_trials]`` per key."""
+        return {key: value[:, : self.n_trials].contiguous() for key, value in self.store.items()}
+
     def update(self, action: torch.Tensor, reward: torch.Tensor, boundary: torch.Tensor, info: dict) -> None:
-        col = self.trial.clamp(max=self.n_trials - 1)
-        live = (self.trial < self.n_trials).float()
-        self.data["reward"][self.rows, col] += reward.float() * live
-        self.data["steps"][self.rows, col] += live
+        col = self.trial.clamp(max=self.n_trials)
+        self.store["reward"].index_put_((self.rows, col), reward.float(), accumulate=True)
+        self.store["steps"].index_put_((self.rows, col), self.one, accumulate=True)
         if "decision" in info and "correct_action" in info:
             wrong = info["decision"].bool() & (action.to(info["correct_action"].device) != info["correct_action"])
             self.ok &= ~wrong.to(self.ok.device)
-        end = boundary.bool() & (self.trial < self.n_trials)
-        self.data["correct"][self.rows, col] = torch.where(end, self.ok.float(), self.data["correct"][self.rows, col])
+        end = boundary.bool()
+        at_end = (self.rows, torch.where(end, col, self.n_trials))
+        self.store["correct"].index_put_(at_end, self.ok.float())
         for key, value in info.items():
             if key in ("correct_action", "decision", "trial_end", "trial") or key.startswith("_"):
                 continue
-            store = self.data.setdefault(key, torch.zeros_like(self.data["reward"]))
-            store[self.rows, col] = torch.where(end, value.float().to(store.device), store[self.rows, col])
-        self.ok |= boundary.bool()
-        self.trial += boundary.long()
+            store = self.store.setdefault(key, torch.zeros_like(self.store["reward"]))
+            store.index_put_(at_end, value.float().to(store.device))
+        self.ok |= end
+        self.trial += end.long()
 
     def done(self) -> bool:
         """Whether every agent has finished ``n_trials`` trials (a host sync: call it sparingly)."""

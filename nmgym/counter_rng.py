@@ -20,12 +20,17 @@ _COUNTER, _SUB = 0x61C88647, 0x27D4EB2F  # spread consecutive counters and sub-d
 
 def mix32(x: torch.Tensor) -> torch.Tensor:
     """Bijective avalanche hash of 32-bit values (int64 tensor in, int64 in ``[0, 2^32)`` out)."""
-    x = x & _MASK32
-    x = x ^ (x >> 16)
-    x = (x * _M1) & _MASK32
-    x = x ^ (x >> 15)
-    x = (x * _M2) & _MASK32
-    return x ^ (x >> 16)
+    return _mix32_(x & _MASK32)
+
+
+def _mix32_(x: torch.Tensor) -> torch.Tensor:
+    """:func:`mix32` in place on ``x``, whose values are already below ``2^32`` (a temporary: in
+    place, a large draw allocates once where it allocated eleven times)."""
+    x ^= x >> 16
+    x.mul_(_M1).bitwise_and_(_MASK32)
+    x ^= x >> 15
+    x.mul_(_M2).bitwise_and_(_MASK32)
+    return x.bitwise_xor_(x >> 16)
 
 
 def _salt(value: int) -> int:
@@ -47,18 +52,30 @@ def agent_keys(seed: int, agent_ids: torch.Tensor) -> torch.Tensor:
 def bits(key: torch.Tensor, counter: torch.Tensor, stream: int, n: int | None = None, first: int = 0) -> torch.Tensor:
     """32 random bits per agent (``[B]``), or ``n`` independent draws per agent (``[B, n]``):
     sub-draws ``first, ..., first + n - 1``, so a long row can be drawn in pieces."""
-    x = mix32(key ^ (((counter & _MASK32) * _COUNTER) & _MASK32)) ^ _salt(stream + 0x3C6EF372)
-    if n is not None:
-        sub = torch.arange(first, first + n, device=key.device, dtype=torch.int64) * _SUB & _MASK32
-        x = x.unsqueeze(-1) ^ sub
-    return mix32(x)
+    if n is None:
+        return _mix32_(_draw_key(key, counter, stream))
+    return _sub_draws(_draw_key(key, counter, stream), torch.arange(first, first + n, device=key.device))
+
+
+def _draw_key(key: torch.Tensor, counter: torch.Tensor, stream: int) -> torch.Tensor:
+    """The 32-bit key of one ``(agent, counter, stream)`` draw, ``[B]``."""
+    return mix32(key ^ (((counter & _MASK32) * _COUNTER) & _MASK32)) ^ _salt(stream + 0x3C6EF372)
+
+
+def _sub_draws(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Sub-draws ``index`` (int64 ``[n]``) of the draws keyed ``x`` (``[B]``): ``[B, n]`` bits."""
+    return _mix32_(x.unsqueeze(-1) ^ (index * _SUB & _MASK32))
+
+
+def _to_uniform(bits: torch.Tensor) -> torch.Tensor:
+    return (bits >> 8).to(torch.float32) * (1.0 / (1 << 24))
 
 
 def uniform(
     key: torch.Tensor, counter: torch.Tensor, stream: int, n: int | None = None, first: int = 0
 ) -> torch.Tensor:
     """Uniform float32 in ``[0, 1)`` with 24 random bits."""
-    return (bits(key, counter, stream, n, first) >> 8).to(torch.float32) * (1.0 / (1 << 24))
+    return _to_uniform(bits(key, counter, stream, n, first))
 
 
 def integers(key: torch.Tensor, counter: torch.Tensor, stream: int, high: int, n: int | None = None) -> torch.Tensor:
@@ -72,6 +89,8 @@ def normal(
     """Standard normal float32 ``[B, n]`` by the Box-Muller transform; ``start``/``stop`` give
     just those columns of it (the same numbers, with a fraction of the memory)."""
     stop = n if stop is None else stop
-    u_radius = uniform(key, counter, stream, stop - start, start)
-    u_angle = uniform(key, counter, stream, stop - start, n + start)
+    columns = torch.arange(start, stop, device=key.device)
+    # Sub-draw j gives column j's radius, sub-draw n + j its angle: both from one hash of the key.
+    u = _to_uniform(_sub_draws(_draw_key(key, counter, stream), torch.cat([columns, columns + n])))
+    u_radius, u_angle = u[..., : stop - start], u[..., stop - start :]
     return torch.sqrt(-2.0 * torch.log1p(-u_radius)) * torch.cos((2.0 * torch.pi) * u_angle)
