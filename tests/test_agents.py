@@ -7,11 +7,12 @@ import pytest
 import torch
 
 from agents import PlasticAgent, RandomAgent, TDAgent
-from agents.protocols import PROTOCOLS
+from agents.protocols import PROTOCOLS, plastic_options, protocol
+from agents.recorder import TrialRecorder
 from agents.train import parse_assignments, train
 from nmgym.cli import main
 from nmgym.envs import TaskVectorEnv
-from nmgym.tasks import make_task
+from nmgym.tasks import TASKS, make_task
 
 
 @pytest.mark.parametrize("kind", ["task", "native", "native-torch", "sync", "single"])
@@ -44,6 +45,58 @@ def test_a_batched_run_equals_the_same_agents_run_one_at_a_time():
         for key in ("reward", "correct"):
             assert torch.equal(single[key][0], together[key][i]), (key, i)
         assert torch.allclose(alone.circuit.W_pi[0], batched.circuit.W_pi[i], atol=1e-5)
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_the_cpu_skipping_idle_work_changes_nothing(name):
+    """On the CPU the eager task and circuit skip, on a step where no trial ends, the new trials'
+    draws, the trial-end updates and the NE reset; without the skips (as on an accelerator) every
+    record and every weight is bitwise the same, and so is every output of a vector env, its final
+    observations included. The bandit's 110 trials cross two reversals, so NE resets some agents."""
+    trials = 110 if name == "ReversalBandit" else 30
+    runs = []
+    for skip in (True, False):
+        agent = PlasticAgent(make_task(name, 6, seed=4), seed=4, **plastic_options(protocol(name)["options"]))
+        if not skip:
+            agent.world.env._host = agent.circuit._host = False
+        runs.append((agent.run(trials), agent.circuit))
+    (skipped, circuit), (full, reference) = runs
+    for key in full:
+        assert torch.equal(skipped[key], full[key]), key
+    for weight in ("W_pi", "W_v", "L_pi", "W_in", "W_loc", "uncertainty", "ne_short"):
+        assert torch.equal(getattr(circuit, weight), getattr(reference, weight)), weight
+    if name == "ReversalBandit":
+        assert (reference.uncertainty > 0).any()  # a reset fired
+    envs = [TaskVectorEnv(name, 4, backend="torch") for _ in range(2)]
+    envs[1].task._host = False
+    outputs = [[env.reset(seed=5)[0]] for env in envs]
+    for step in range(60):
+        action = torch.tensor([step % 2, 1, 0, step % 3 % 2])
+        for env, output in zip(envs, outputs, strict=True):
+            obs, reward, terminated, truncated, info = env.step(action)
+            output += [obs, reward, terminated, truncated, info["final_obs"]]  # all of it, ended or not
+    assert all(torch.equal(a, b) for a, b in zip(*outputs, strict=True))
+
+
+def test_the_trial_recorder_keeps_each_trials_sum_and_its_last_step():
+    """Two agents, two trials kept: reward and steps summed over a trial, info and correctness
+    at its last step (a wrong decision anywhere in it makes it wrong), later trials dropped."""
+    recorder = TrialRecorder(2, 2, torch.device("cpu"))
+    steps = [  # reward, trial end, info value, decision, action, correct action
+        ([1.0, 0.0], [False, True], [10, 20], [1, 1], [0, 1], [0, 0]),
+        ([0.5, 2.0], [True, False], [11, 21], [0, 0], [1, 1], [0, 0]),
+        ([3.0, 1.0], [True, True], [12, 22], [1, 1], [1, 1], [1, 0]),
+        ([5.0, 5.0], [True, True], [13, 23], [1, 1], [0, 0], [1, 1]),
+    ]
+    for reward, end, value, decision, action, correct in steps:
+        info = {"x": torch.tensor(value), "decision": torch.tensor(decision), "correct_action": torch.tensor(correct)}
+        recorder.update(torch.tensor(action), torch.tensor(reward), torch.tensor(end), info)
+    data = recorder.data
+    assert data["reward"].tolist() == [[1.5, 3.0], [0.0, 3.0]]
+    assert data["steps"].tolist() == [[2.0, 1.0], [1.0, 2.0]]
+    assert data["correct"].tolist() == [[1.0, 1.0], [0.0, 0.0]]
+    assert data["x"].tolist() == [[11.0, 12.0], [20.0, 22.0]]
+    assert recorder.done()
 
 
 def test_same_seed_same_results():

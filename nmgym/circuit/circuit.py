@@ -136,7 +136,9 @@ Per agent and step (DESIGN.md section 5):
   capture threshold and the damping of cross-area coupling.
 
 A lesion (:mod:`nmgym.circuit.lesion`) changes only the levels it names. Everything is a batched
-tensor op: no Python loop over agents and no host-device sync.
+tensor op: no Python loop over agents and no host-device sync. On the CPU, where reading a value
+costs no wait, the eager circuit skips what changes only at a trial's end or an NE reset on steps
+without one: at small batches a step's cost is the number of its operations.
 """
 
 from __future__ import annotations
@@ -394,23 +396,16 @@ def capture_readouts(
     E_v: torch.Tensor,
     rate: torch.Tensor,
     readout_norm: torch.Tensor,
-    readout_mean: torch.Tensor,
-    reset: torch.Tensor,
     lr_actor: float,
     lr_critic: float,
-    ne_reset: float,
-    ne_reset_selective: float,
     labile_keep: float,
     relearn: torch.Tensor | None = None,
 ) -> None:
     """Capture the readouts' tags at ``rate / readout_norm`` (per agent) into the weights and their
-    labile part ``L``, let the labile part consolidate (``L *= labile_keep``: what leaves ``L``
-    stays in ``W``), then the NE network reset where ``reset`` is 1, on the labile part only: its
-    state-independent preference (its output at the mean readout) loses the fraction ``ne_reset``,
-    its stimulus-selective part only ``ne_reset_selective``, so a false alarm in a stable task
-    costs the learned stimulus-response mapping less. ``relearn`` (``[B, A]``, or ``None``) is
-    captured into the actor's bias column as if it were part of its tag this step (NE's relearning,
-    see :class:`Circuit`). In place on ``W_pi``, ``W_v``, ``L_pi``, ``L_v``."""
+    labile part ``L``, then let the labile part consolidate (``L *= labile_keep``: what leaves ``L``
+    stays in ``W``). ``relearn`` (``[B, A]``, or ``None``) is captured into the actor's bias column
+    as if it were part of its tag this step (NE's relearning, see :class:`Circuit`). In place on
+    ``W_pi``, ``W_v``, ``L_pi``, ``L_v``."""
     for W, L, E, lr, norm, extra in (
         (W_pi, L_pi, E_pi, lr_actor, readout_norm[:, 0], relearn),
         (W_v, L_v, E_v, lr_critic, readout_norm[:, 1], None),
@@ -422,6 +417,23 @@ def capture_readouts(
             W[:, :, -1].addcmul_(extra, step.unsqueeze(-1))
             L[:, :, -1].addcmul_(extra, step.unsqueeze(-1))
         L.mul_(labile_keep)
+
+
+def reset_labile(
+    W_pi: torch.Tensor,
+    W_v: torch.Tensor,
+    L_pi: torch.Tensor,
+    L_v: torch.Tensor,
+    readout_mean: torch.Tensor,
+    reset: torch.Tensor,
+    ne_reset: float,
+    ne_reset_selective: float,
+) -> None:
+    """The NE network reset where ``reset`` (``[B]``) is 1, on the readouts' labile part only: its
+    state-independent preference (its output at the mean readout) loses the fraction ``ne_reset``,
+    its stimulus-selective part only ``ne_reset_selective``, so a false alarm in a stable task
+    costs the learned stimulus-response mapping less. In place on ``W_pi``, ``W_v``, ``L_pi``,
+    ``L_v``."""
     mean_in = torch.cat([readout_mean[:, :-1], torch.ones_like(readout_mean[:, -1:])], dim=1)
     cut = ((ne_reset - ne_reset_selective) * reset).view(-1, 1)
     drop = (ne_reset_selective * reset).view(-1, 1, 1)
@@ -442,17 +454,19 @@ def input_relevance(
     return drift.abs_().sum(-1)[:, :-1]
 
 
-def shortfall_surprise(
+def move_shortfall(
     outcome: torch.Tensor, short: torch.Tensor, var: torch.Tensor, weight: torch.Tensor, n_short: float, n_long: float
-) -> torch.Tensor:
-    """How far the short running mean of trials' ``outcome`` falls below zero, in standard errors.
-
-    ``short`` (a mean over ``n_short`` trials) and ``var`` (the outcomes' mean square over
-    ``n_long`` trials) are updated in place where ``weight`` (``[B]``, 1 at a trial end) is 1; the
-    standard error is that of an exponential mean over ``n_short`` trials. Outcomes above zero
-    raise none."""
+) -> None:
+    """Move the short running mean of trials' ``outcome`` (over ``n_short`` trials) and their mean
+    square (over ``n_long``), in place, where ``weight`` (``[B]``, 1 at a trial end) is 1."""
     short.add_(weight * (outcome - short) / n_short)
     var.add_(weight * (outcome * outcome - var) / n_long)
+
+
+def shortfall_surprise(short: torch.Tensor, var: torch.Tensor, n_short: float) -> torch.Tensor:
+    """How far the short running mean of trials' outcome falls below zero, in standard errors
+    (those of an exponential mean over ``n_short`` trials, from the outcomes' mean square ``var``;
+    see :func:`move_shortfall`). Outcomes above zero raise none."""
     standard_error = (var / (2 * n_short - 1)).sqrt()
     return (-short).clamp(min=0.0) / (standard_error + 1e-3)
 
@@ -565,6 +579,10 @@ class Circuit:
         self._forward = compiled_if(compile, forward_step)
         self._readout_tags = compiled_if(compile, readout_tags)
         self._capture_readouts = compiled_if(compile, capture_readouts)
+        self._reset_labile = compiled_if(compile, reset_labile)
+        # On the CPU, eagerly, what changes only at a trial's end or a reset is skipped on steps
+        # without one (reading a mask there costs less; a device would have to be waited for).
+        self._host = self.device.type == "cpu" and not compile
         self._outputs = compiled_if(compile, readout_outputs)
         self._hidden_tag_factors = compiled_if(compile, hidden_tag_factors)
         self._compress_policy = compiled_if(compile, compress_policy)
@@ -859,15 +877,18 @@ class Circuit:
         self.trial_reward += reward
         ended = torch.ones_like(terminated) if boundary is None else boundary
         weight = ended.to(self.dtype)
-        # (the running means move only at trial ends: weight is 0 elsewhere)
-        surprise = shortfall_surprise(self.trial_delta, self.ne_short, self.ne_var, weight, p.ne_short, p.ne_long)
+        any_end = not self._host or bool(ended.any())  # the running means move only at trial ends
+        if any_end:
+            move_shortfall(self.trial_delta, self.ne_short, self.ne_var, weight, p.ne_short, p.ne_long)
+            if p.ne_utility > 0:
+                shortfall = self.trial_reward - self.reward_rate
+                self.reward_rate += weight * shortfall / p.ne_utility
+                move_shortfall(shortfall, self.utility_short, self.utility_var, weight, p.ne_short, p.ne_long)
+            self.trial_delta = torch.where(ended, 0.0, self.trial_delta)
+            self.trial_reward = torch.where(ended, 0.0, self.trial_reward)
+        surprise = shortfall_surprise(self.ne_short, self.ne_var, p.ne_short)
         if p.ne_utility > 0:
-            shortfall = self.trial_reward - self.reward_rate
-            self.reward_rate += weight * shortfall / p.ne_utility
-            utility = shortfall_surprise(shortfall, self.utility_short, self.utility_var, weight, p.ne_short, p.ne_long)
-            surprise = torch.maximum(surprise, utility)
-        self.trial_delta = torch.where(ended, 0.0, self.trial_delta)
-        self.trial_reward = torch.where(ended, 0.0, self.trial_reward)
+            surprise = torch.maximum(surprise, shortfall_surprise(self.utility_short, self.utility_var, p.ne_short))
         self.ne_queue[self._tick % (self.ne_delay + 1)] = modulate(
             torch.sigmoid(p.ne_slope * (surprise - p.ne_threshold)), lesion.ne
         )
@@ -905,25 +926,33 @@ class Circuit:
             self.E_v,
             rate,
             self.readout_norm,
-            self.readout_mean,
-            trigger.to(self.dtype),
             p.lr_actor,
             p.lr_critic,
-            p.ne_reset,
-            p.ne_reset_selective,
             self.labile_keep,
             relearn,
         )
+        if any_end and (not self._host or bool(trigger.any())):
+            self._reset_labile(
+                self.W_pi,
+                self.W_v,
+                self.L_pi,
+                self.L_v,
+                self.readout_mean,
+                trigger.to(self.dtype),
+                p.ne_reset,
+                p.ne_reset_selective,
+            )
         # What was just learned acts at once: the next action and the next prediction error use the
         # present input's policy and value under the new weights (TD(0) takes both of a step's values
         # from the same weights; a bandit's next choice follows its last outcome and a reset).
         self.probs, self.value = self._outputs(self.W_pi, self.W_v, self.readout, p.beta)
-        self.ne_short = torch.where(trigger, 0.0, self.ne_short)
-        self.utility_short = torch.where(trigger, 0.0, self.utility_short)
-        self.refractory = torch.where(trigger, p.ne_refractory, (self.refractory - weight.long()).clamp(min=0))
-        # After a reset the boost outlasts the alarm, decaying trial by trial (relative uncertainty).
-        fading = self.uncertainty * (1.0 - weight * (1.0 - self.uncertainty_keep))
-        self.uncertainty = torch.where(trigger & (p.ne_uncertainty > 0), 1.0, fading)
+        if any_end:
+            self.ne_short = torch.where(trigger, 0.0, self.ne_short)
+            self.utility_short = torch.where(trigger, 0.0, self.utility_short)
+            self.refractory = torch.where(trigger, p.ne_refractory, (self.refractory - weight.long()).clamp(min=0))
+            # After a reset the boost outlasts the alarm, decaying trial by trial (relative uncertainty).
+            fading = self.uncertainty * (1.0 - weight * (1.0 - self.uncertainty_keep))
+            self.uncertainty = torch.where(trigger & (p.ne_uncertainty > 0), 1.0, fading)
         wipe = trigger if boundary is None else trigger | boundary
         self.keep = (~wipe).to(self.dtype)
 

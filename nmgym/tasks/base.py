@@ -2,7 +2,8 @@
 
 A task holds its state as a few ``[B]`` tensors and advances all instances with one call to
 :meth:`Task.step`, with no Python loop over agents and no host-device synchronisation (on CUDA
-the action check is an asynchronous device assertion). Trials roll over inside an episode, and
+the action check is an asynchronous device assertion; on the CPU, where reading a value costs no
+wait, an eager step skips the new trials' draws where no trial ends). Trials roll over inside an episode, and
 an ended episode restarts in the same step (same-step autoreset); the observation that ended it
 is kept in ``info["final_obs"]`` when the task is built with ``keep_final_obs=True``.
 
@@ -96,6 +97,7 @@ class Task(ABC):
         self.trials_started = zeros()  # trials begun since seeding: the key of trial-level draws
         self.steps_done = zeros()  # steps taken since seeding: the key of step-level draws
         self._all = torch.ones(num_envs, dtype=torch.bool, device=self.device)
+        self._host = self.device.type == "cpu" and not compile  # see _transition_eager
         self._init_state()
         self.reset()
         # Compiled, a step's ~100 small ops become a few fused loops (the input checks stay eager).
@@ -113,15 +115,18 @@ class Task(ABC):
         """Allocate the task's own ``[B]`` state tensors."""
 
     def _start_episode(self, mask: torch.Tensor) -> None:  # noqa: B027 - optional hook
-        """Reset state that lives across trials (for masked agents)."""
+        """Reset state that lives across trials (for masked agents; the rest stay as they are, and
+        on the CPU a step where no trial ends skips the call)."""
 
     @abstractmethod
     def _start_trial(self, mask: torch.Tensor) -> None:
-        """Draw the new trial's variables for masked agents (key: ``self.trials_started``)."""
+        """Draw the new trial's variables for masked agents (key: ``self.trials_started``; the rest
+        stay as they are, and on the CPU a step where no trial ends skips the call)."""
 
     @abstractmethod
     def _observe(self) -> torch.Tensor:
-        """The current observation, float32 ``[B, obs_dim]``."""
+        """The current observation, float32 ``[B, obs_dim]``: a function of the state alone (its
+        draws keyed by the state's counters), so the same state observes the same."""
 
     @abstractmethod
     def _correct_action(self) -> torch.Tensor:
@@ -195,14 +200,22 @@ class Task(ABC):
         episode_end = trial_end & (self.trial + 1 >= self.params.trials_per_episode)
         truncated = episode_end & timed_out if self.params.trials_per_episode == 1 else episode_end
         terminated = episode_end & ~truncated
-        if self.keep_final_obs:
+        # On the CPU, reading a mask costs less than the work a step skips where no trial ends: the
+        # new trials' draws, and an observation before them that equals the one after (an
+        # accelerator would wait for the device, so there every step does all of it).
+        starts = not self._host or bool(trial_end.any())
+        if self.keep_final_obs and starts:
             info["final_obs"] = self._observe()
-        self.trial += trial_end.to(torch.int64)
-        self._set(episode_end, self.trial, 0)
-        self._start_episode(episode_end)
-        self._begin_trial(trial_end)
+        if starts:
+            self.trial += trial_end.to(torch.int64)
+            self._set(episode_end, self.trial, 0)
+            self._start_episode(episode_end)
+            self._begin_trial(trial_end)
         info.update(correct_action=correct, trial_end=trial_end, trial=trial_index)
-        return self._observe(), reward.to(torch.float32), terminated, truncated, info
+        obs = self._observe()
+        if self.keep_final_obs and not starts:
+            info["final_obs"] = obs
+        return obs, reward.to(torch.float32), terminated, truncated, info
 
     def oracle_action(self) -> torch.Tensor:
         """The oracle policy's action for the current state (see the task's docstring)."""
