@@ -51,8 +51,9 @@ def test_a_batched_run_equals_the_same_agents_run_one_at_a_time():
 def test_the_cpu_skipping_idle_work_changes_nothing(name):
     """On the CPU the eager task and circuit skip, on a step where no trial ends, the new trials'
     draws, the trial-end updates and the NE reset; without the skips (as on an accelerator) every
-    record and every weight is bitwise the same, and so is every output of a vector env, its final
-    observations included. The bandit's 110 trials cross two reversals, so NE resets some agents."""
+    record and every weight is bitwise the same, and so is every output of a vector env whose
+    episodes end apart (three trials each), its final observations included. The bandit's 110
+    trials cross two reversals, so NE resets some agents."""
     trials = 110 if name == "ReversalBandit" else 30
     runs = []
     for skip in (True, False):
@@ -67,7 +68,7 @@ def test_the_cpu_skipping_idle_work_changes_nothing(name):
         assert torch.equal(getattr(circuit, weight), getattr(reference, weight)), weight
     if name == "ReversalBandit":
         assert (reference.uncertainty > 0).any()  # a reset fired
-    envs = [TaskVectorEnv(name, 4, backend="torch") for _ in range(2)]
+    envs = [TaskVectorEnv(name, 4, backend="torch", trials_per_episode=3) for _ in range(2)]
     envs[1].task._host = False
     outputs = [[env.reset(seed=5)[0]] for env in envs]
     for step in range(60):

@@ -116,7 +116,7 @@ class Task(ABC):
 
     def _start_episode(self, mask: torch.Tensor) -> None:  # noqa: B027 - optional hook
         """Reset state that lives across trials (for masked agents; the rest stay as they are, and
-        on the CPU a step where no trial ends skips the call)."""
+        on the CPU a step where no episode ends skips the call)."""
 
     @abstractmethod
     def _start_trial(self, mask: torch.Tensor) -> None:
@@ -200,16 +200,17 @@ class Task(ABC):
         episode_end = trial_end & (self.trial + 1 >= self.params.trials_per_episode)
         truncated = episode_end & timed_out if self.params.trials_per_episode == 1 else episode_end
         terminated = episode_end & ~truncated
-        # On the CPU, reading a mask costs less than the work a step skips where no trial ends: the
-        # new trials' draws, and an observation before them that equals the one after (an
-        # accelerator would wait for the device, so there every step does all of it).
+        # On the CPU, reading a mask costs less than the work a step skips where no trial (or no
+        # episode) ends: the new trials' draws, and an observation before them that equals the one
+        # after (an accelerator would wait for the device, so there every step does all of it).
         starts = not self._host or bool(trial_end.any())
-        if self.keep_final_obs and starts:
-            info["final_obs"] = self._observe()
         if starts:
+            if self.keep_final_obs:
+                info["final_obs"] = self._observe()
             self.trial += trial_end.to(torch.int64)
-            self._set(episode_end, self.trial, 0)
-            self._start_episode(episode_end)
+            if not self._host or bool(episode_end.any()):
+                self._set(episode_end, self.trial, 0)
+                self._start_episode(episode_end)
             self._begin_trial(trial_end)
         info.update(correct_action=correct, trial_end=trial_end, trial=trial_index)
         obs = self._observe()
