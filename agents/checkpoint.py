@@ -11,11 +11,13 @@ checkpoint is every tensor and plain value reachable from those objects, saved i
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from nmgym.results_folder import atomic_write
@@ -40,9 +42,21 @@ def _descends(value: Any) -> bool:
     return type(value).__module__.startswith(_OURS) and not dataclasses.is_dataclass(value)
 
 
+def _is_setting(value: Any) -> bool:
+    """What an object is built with and never changes: parameters and a lesion (dataclasses),
+    kernels (callables), devices, dtypes, observation slices and bounds (numpy arrays)."""
+    if isinstance(value, (tuple, list)):
+        return all(_is_setting(item) or _is_state(item) for item in value)
+    if isinstance(value, dict):
+        return all(_is_setting(item) or _is_state(item) for item in value.values())
+    settings = (slice, torch.device, torch.dtype, np.ndarray)
+    return isinstance(value, settings) or inspect.isroutine(value) or dataclasses.is_dataclass(value)
+
+
 def capture(roots: dict[str, object]) -> dict[str, Any]:
     """Every tensor and plain value reachable from ``roots`` through our objects' attributes, by
-    dotted path (an object reached twice is walked once, at its first path)."""
+    dotted path (an object reached twice is walked once, at its first path). Anything else must be
+    a setting (see ``_is_setting``): state of another kind would be lost, so it is an error."""
     state: dict[str, Any] = {}
     seen: set[int] = set()
 
@@ -55,6 +69,11 @@ def capture(roots: dict[str, object]) -> dict[str, Any]:
                 walk(value, f"{prefix}{name}.")
             elif _is_state(value):
                 state[prefix + name] = value
+            elif not _is_setting(value):
+                raise TypeError(
+                    f"cannot checkpoint {prefix}{name}: a {type(value).__name__} is neither a tensor, a plain"
+                    " value nor a setting fixed at construction, so a resumed run would lose it"
+                )
 
     for name, root in roots.items():
         walk(root, f"{name}.")

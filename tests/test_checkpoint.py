@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import signal
 import subprocess
@@ -57,6 +58,14 @@ def test_a_checkpoint_is_refused_by_objects_it_does_not_fit(tmp_path: Path) -> N
         PlasticAgent(gym.make("nmgym/CueReward-v0"), seed=0).run(5, checkpoint=checkpoint)
     with pytest.raises(ValueError, match="seconds=0 is not allowed"):
         Checkpoint(tmp_path / "x.pt", seconds=0)
+
+
+def test_state_a_checkpoint_cannot_hold_is_an_error_not_a_silent_loss(tmp_path: Path) -> None:
+    agent = PlasticAgent(make_task("CueReward", 2, seed=0), seed=0)
+    agent.circuit.history = collections.deque([1.0])  # state that is neither a tensor nor a plain value
+    with pytest.raises(TypeError, match=r"cannot checkpoint agent\.circuit\.history: a deque"):
+        agent.run(50, checkpoint=Checkpoint(tmp_path / "run.pt", seconds=1e-9))
+    assert not (tmp_path / "run.pt").exists()
 
 
 def test_train_killed_resumes_bitwise_and_refuses_other_settings(tmp_path: Path, capsys) -> None:
