@@ -17,7 +17,7 @@ class TrialRecorder:
         self.trial = torch.zeros(num_agents, dtype=torch.int64, device=device)
         self.ok = torch.ones(num_agents, dtype=torch.bool, device=device)
         self.rows = torch.arange(num_agents, device=device)
-        self.one = torch.ones(num_agents, device=device)
+        self._ones = torch.ones(num_agents, device=device)
         # One column more than the trials: what is not to be kept (a step past the last trial, an
         # info value before its trial's end) is written there, so each step writes without a mask.
         self.store: dict[str, torch.Tensor] = {
@@ -32,7 +32,7 @@ class TrialRecorder:
     def update(self, action: torch.Tensor, reward: torch.Tensor, boundary: torch.Tensor, info: dict) -> None:
         col = self.trial.clamp(max=self.n_trials)
         self.store["reward"].index_put_((self.rows, col), reward.float(), accumulate=True)
-        self.store["steps"].index_put_((self.rows, col), self.one, accumulate=True)
+        self.store["steps"].index_put_((self.rows, col), self._ones, accumulate=True)
         if "decision" in info and "correct_action" in info:
             wrong = info["decision"].bool() & (action.to(info["correct_action"].device) != info["correct_action"])
             self.ok &= ~wrong.to(self.ok.device)
