@@ -18,6 +18,8 @@ from nmgym.circuit import CircuitParams
 from nmgym.results_folder import CHECKPOINT, atomic_write_text, check_folder
 from nmgym.tasks import make_task, task_class
 
+PPO_AGENTS = ("ppo", "ppo-lstm")  # Stable-Baselines3's: trained by train_ppo, with no checkpoint
+
 
 def parse_assignments(items: list[str] | None, what: str) -> dict[str, Any]:
     """``["n_cues=6", "delays=(5, 10)"]`` -> ``{"n_cues": 6, "delays": (5, 10)}``."""
@@ -89,7 +91,7 @@ def train(
     params = {**defaults["params"], **(params or {})}
     if agent != "plastic" and (lesion not in (None, "none") or circuit or inputs is not None):
         raise ValueError(f"--lesion, --circuit and --inputs apply to the plastic agent only, not to {agent!r}")
-    if agent in ("ppo", "ppo-lstm"):
+    if agent in PPO_AGENTS:
         try:
             from agents.ppo import train_ppo  # imports this module: keep the import here
         except ImportError as error:
@@ -106,7 +108,7 @@ def train(
             recurrent=agent == "ppo-lstm",
         )
     if agent not in AGENTS:
-        raise ValueError(f"unknown agent {agent!r}; choose one of {', '.join([*AGENTS, 'ppo', 'ppo-lstm'])}")
+        raise ValueError(f"unknown agent {agent!r}; choose one of {', '.join([*AGENTS, *PPO_AGENTS])}")
     env = make_task(task, agents, seed=seed, device=device, compile=compile, **params)
     kwargs: dict[str, Any] = {"seed": seed}
     if agent == "plastic":

@@ -246,6 +246,17 @@ def _terminate(signum: int, frame: object) -> None:
     raise Terminated
 
 
+def _saved_on_interrupt(args: argparse.Namespace) -> str | None:
+    """What an interrupted command has kept for its rerun to resume from (None: nothing)."""
+    if args.run in (_study, _reproduce):
+        return "every finished chunk"
+    if args.run is _train:
+        from agents.train import PPO_AGENTS
+
+        return None if args.agent in PPO_AGENTS else "its last checkpoint"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     main_thread = threading.current_thread() is threading.main_thread()  # where signals can be handled
@@ -256,10 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nmgym: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as stop:
-        saved = {_study: "every finished chunk", _reproduce: "every finished chunk", _train: "its last checkpoint"}
-        if args.run is _train and args.agent.startswith("ppo"):
-            saved = {}  # Stable-Baselines3 runs keep no checkpoint
-        then = f"; {saved[args.run]} is saved: run the same command again to resume" if args.run in saved else ""
+        saved = _saved_on_interrupt(args)
+        then = f"; {saved} is saved: run the same command again to resume" if saved else ""
         print(f"\nnmgym: {'terminated' if isinstance(stop, Terminated) else 'interrupted'}{then}", file=sys.stderr)
         return 128 + (signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
     finally:

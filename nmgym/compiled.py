@@ -36,6 +36,13 @@ class Compiled:
         return self._eager(*args)
 
 
+def skips_idle_work(device: torch.device, compile: bool) -> bool:
+    """Whether a step may skip work that a mask shows changes nothing (no trial ends, no NE reset):
+    eagerly on the CPU, where reading the mask waits for nothing. On an accelerator it would wait
+    for the device, and a compiled step has no branches, so there every step does all of it."""
+    return device.type == "cpu" and not compile
+
+
 def compiled_if(
     enabled: bool, fusible: Callable[..., Any], eager: Callable[..., Any] | None = None
 ) -> Callable[..., Any]:

@@ -59,7 +59,7 @@ def test_the_cpu_skipping_idle_work_changes_nothing(name):
     for skip in (True, False):
         agent = PlasticAgent(make_task(name, 6, seed=4), seed=4, **plastic_options(protocol(name)["options"]))
         if not skip:
-            agent.world.env._host = agent.circuit._host = False
+            agent.world.env._skip_idle = agent.circuit._skip_idle = False
         runs.append((agent.run(trials), agent.circuit))
     (skipped, circuit), (full, reference) = runs
     for key in full:
@@ -69,7 +69,7 @@ def test_the_cpu_skipping_idle_work_changes_nothing(name):
     if name == "ReversalBandit":
         assert (reference.uncertainty > 0).any()  # a reset fired
     envs = [TaskVectorEnv(name, 4, backend="torch", trials_per_episode=3) for _ in range(2)]
-    envs[1].task._host = False
+    envs[1].task._skip_idle = False
     outputs = [[env.reset(seed=5)[0]] for env in envs]
     for step in range(60):
         action = torch.tensor([step % 2, 1, 0, step % 3 % 2])

@@ -151,7 +151,7 @@ from nmgym import counter_rng
 from nmgym.circuit.lesion import Lesion, Modulation, parse_lesion
 from nmgym.circuit.params import CircuitParams
 from nmgym.circuit.plasticity import capture, capture_and_tag, capture_and_tag_fusible, matvec, tag
-from nmgym.compiled import compiled_if
+from nmgym.compiled import compiled_if, skips_idle_work
 from nmgym.validation import check_device
 
 _INIT_IN, _INIT_LOC, _INIT_LR, _NOISE, _ACTION = 11, 12, 13, 14, 15
@@ -580,9 +580,8 @@ class Circuit:
         self._readout_tags = compiled_if(compile, readout_tags)
         self._capture_readouts = compiled_if(compile, capture_readouts)
         self._reset_labile = compiled_if(compile, reset_labile)
-        # On the CPU, eagerly, what changes only at a trial's end or a reset is skipped on steps
-        # without one (reading a mask there costs less; a device would have to be waited for).
-        self._host = self.device.type == "cpu" and not compile
+        # What changes only at a trial's end or an NE reset is skipped on steps without one.
+        self._skip_idle = skips_idle_work(self.device, compile)
         self._outputs = compiled_if(compile, readout_outputs)
         self._hidden_tag_factors = compiled_if(compile, hidden_tag_factors)
         self._compress_policy = compiled_if(compile, compress_policy)
@@ -877,7 +876,7 @@ class Circuit:
         self.trial_reward += reward
         ended = torch.ones_like(terminated) if boundary is None else boundary
         weight = ended.to(self.dtype)
-        any_end = not self._host or bool(ended.any())  # the running means move only at trial ends
+        any_end = not self._skip_idle or bool(ended.any())  # the running means move only at trial ends
         if any_end:
             move_shortfall(self.trial_delta, self.ne_short, self.ne_var, weight, p.ne_short, p.ne_long)
             if p.ne_utility > 0:
@@ -931,7 +930,7 @@ class Circuit:
             self.labile_keep,
             relearn,
         )
-        if any_end and (not self._host or bool(trigger.any())):
+        if any_end and (not self._skip_idle or bool(trigger.any())):
             self._reset_labile(
                 self.W_pi,
                 self.W_v,

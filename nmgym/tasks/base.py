@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from nmgym import counter_rng
-from nmgym.compiled import compiled_if
+from nmgym.compiled import compiled_if, skips_idle_work
 from nmgym.tasks.params import TaskParams
 from nmgym.validation import check_device
 
@@ -97,7 +97,7 @@ class Task(ABC):
         self.trials_started = zeros()  # trials begun since seeding: the key of trial-level draws
         self.steps_done = zeros()  # steps taken since seeding: the key of step-level draws
         self._all = torch.ones(num_envs, dtype=torch.bool, device=self.device)
-        self._host = self.device.type == "cpu" and not compile  # see _transition_eager
+        self._skip_idle = skips_idle_work(self.device, compile)  # see _transition_eager
         self._init_state()
         self.reset()
         # Compiled, a step's ~100 small ops become a few fused loops (the input checks stay eager).
@@ -200,15 +200,14 @@ class Task(ABC):
         episode_end = trial_end & (self.trial + 1 >= self.params.trials_per_episode)
         truncated = episode_end & timed_out if self.params.trials_per_episode == 1 else episode_end
         terminated = episode_end & ~truncated
-        # On the CPU, reading a mask costs less than the work a step skips where no trial (or no
-        # episode) ends: the new trials' draws, and an observation before them that equals the one
-        # after (an accelerator would wait for the device, so there every step does all of it).
-        starts = not self._host or bool(trial_end.any())
+        # Where no trial (or no episode) ends, skip the new trials' draws and the observation before
+        # them, which equals the one after (see skips_idle_work).
+        starts = not self._skip_idle or bool(trial_end.any())
         if starts:
             if self.keep_final_obs:
                 info["final_obs"] = self._observe()
             self.trial += trial_end.to(torch.int64)
-            if not self._host or bool(episode_end.any()):
+            if not self._skip_idle or bool(episode_end.any()):
                 self._set(episode_end, self.trial, 0)
                 self._start_episode(episode_end)
             self._begin_trial(trial_end)
