@@ -24,7 +24,8 @@ from nmgym.results_folder import atomic_write
 
 _PLAIN = (bool, int, float, str, type(None))
 _OURS = ("nmgym.", "agents.")
-VERSION = 2  # 2: the trial recorder's store has a column for what is not kept
+# 2: the trial recorder's store has a column for what is not kept; 3: the circuit holds NE's level and a counter key
+VERSION = 3
 
 
 def _is_state(value: Any) -> bool:

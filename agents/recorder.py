@@ -1,8 +1,10 @@
-"""Per-trial records of a batched run, written on the device without a host sync."""
+"""Per-trial records of a batched run, written on the device (on an accelerator without a host sync)."""
 
 from __future__ import annotations
 
 import torch
+
+from nmgym.compiled import skips_idle_work
 
 
 class TrialRecorder:
@@ -18,6 +20,7 @@ class TrialRecorder:
         self.ok = torch.ones(num_agents, dtype=torch.bool, device=device)
         self.rows = torch.arange(num_agents, device=device)
         self._ones = torch.ones(num_agents, device=device)
+        self._skip_idle = skips_idle_work(torch.device(device), compile=False)  # the recorder runs eagerly
         # One column more than the trials: what is not to be kept (a step past the last trial, an
         # info value before its trial's end) is written there, so each step writes without a mask.
         self.store: dict[str, torch.Tensor] = {
@@ -37,6 +40,8 @@ class TrialRecorder:
             wrong = info["decision"].bool() & (action.to(info["correct_action"].device) != info["correct_action"])
             self.ok &= ~wrong.to(self.ok.device)
         end = boundary.bool()
+        if self._skip_idle and not bool(end.any()):
+            return  # no trial ends: every write below would go to the spare column
         at_end = (self.rows, torch.where(end, col, self.n_trials))
         self.store["correct"].index_put_(at_end, self.ok.float())
         for key, value in info.items():

@@ -60,8 +60,9 @@ class TDAgent(Agent):
         self.q = (self.W @ self.phi.unsqueeze(-1)).squeeze(-1)
 
     def act(self) -> torch.Tensor:
-        explore = counter_rng.uniform(self.key, self.steps, _EXPLORE) < self.epsilon
-        random = counter_rng.integers(self.key, self.steps, _RANDOM, self.W.shape[1])
+        counter_keys = counter_rng.counter_key(self.key, self.steps)  # both draws hash the counter once
+        explore = counter_rng.uniform_from(counter_rng.stream_key(counter_keys, _EXPLORE)) < self.epsilon
+        random = counter_rng.integers_from(counter_rng.stream_key(counter_keys, _RANDOM), self.W.shape[1])
         self.steps += 1
         greedy = self.q.argmax(-1)
         self.action = torch.where(explore, random, greedy)

@@ -11,6 +11,8 @@ times a multiplier stays below ``2^63``: no intermediate overflows, on any devic
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 _MASK32 = 0xFFFFFFFF
@@ -52,19 +54,47 @@ def agent_keys(seed: int, agent_ids: torch.Tensor) -> torch.Tensor:
 def bits(key: torch.Tensor, counter: torch.Tensor, stream: int, n: int | None = None, first: int = 0) -> torch.Tensor:
     """32 random bits per agent (``[B]``), or ``n`` independent draws per agent (``[B, n]``):
     sub-draws ``first, ..., first + n - 1``, so a long row can be drawn in pieces."""
+    draw = stream_key(counter_key(key, counter), stream)
+    return _mix32_(draw) if n is None else bits_from(draw, n, first)  # in place on a temporary
+
+
+def counter_key(key: torch.Tensor, counter: torch.Tensor) -> torch.Tensor:
+    """The hash of each ``(agent, counter)``, ``[B]``: every stream's draw at that counter starts
+    from it, so draws of several streams at one counter can hash it once (:func:`stream_key`)."""
+    return mix32(key ^ (((counter & _MASK32) * _COUNTER) & _MASK32))
+
+
+def stream_key(counter_keys: torch.Tensor, stream: int) -> torch.Tensor:
+    """The 32-bit key of one ``(agent, counter, stream)`` draw, ``[B]``, from :func:`counter_key`."""
+    return counter_keys ^ _salt(stream + 0x3C6EF372)
+
+
+def bits_from(draw: torch.Tensor, n: int | None = None, first: int = 0) -> torch.Tensor:
+    """:func:`bits` of the draws keyed ``draw`` (:func:`stream_key`)."""
     if n is None:
-        return _mix32_(_draw_key(key, counter, stream))
-    return _sub_draws(_draw_key(key, counter, stream), torch.arange(first, first + n, device=key.device))
+        return mix32(draw)
+    return _sub_draws(draw, _salts(((first, first + n),), draw.device))
 
 
-def _draw_key(key: torch.Tensor, counter: torch.Tensor, stream: int) -> torch.Tensor:
-    """The 32-bit key of one ``(agent, counter, stream)`` draw, ``[B]``."""
-    return mix32(key ^ (((counter & _MASK32) * _COUNTER) & _MASK32)) ^ _salt(stream + 0x3C6EF372)
+def _sub_draws(x: torch.Tensor, salts: torch.Tensor) -> torch.Tensor:
+    """The sub-draws of the draws keyed ``x`` (``[B]``) that ``salts`` (:func:`_salts`) name: ``[B, n]`` bits."""
+    return _mix32_(x.unsqueeze(-1) ^ salts)
 
 
-def _sub_draws(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """Sub-draws ``index`` (int64 ``[n]``) of the draws keyed ``x`` (``[B]``): ``[B, n]`` bits."""
-    return _mix32_(x.unsqueeze(-1) ^ (index * _SUB & _MASK32))
+def _salts(ranges: tuple[tuple[int, int], ...], device: torch.device) -> torch.Tensor:
+    """The salts of sub-draws ``start..stop`` for each ``(start, stop)`` in ``ranges``, in order:
+    int64 ``[n]``. A step draws the same rows every time, so eagerly they are made once."""
+    if torch.compiler.is_compiling():  # traced into the compiled graph, not cached
+        return _make_salts(ranges, device)
+    return _cached_salts(ranges, device)
+
+
+def _make_salts(ranges: tuple[tuple[int, int], ...], device: torch.device) -> torch.Tensor:
+    index = torch.cat([torch.arange(start, stop, device=device) for start, stop in ranges])
+    return index * _SUB & _MASK32
+
+
+_cached_salts = functools.lru_cache(maxsize=64)(_make_salts)
 
 
 def _to_uniform(bits: torch.Tensor) -> torch.Tensor:
@@ -78,9 +108,19 @@ def uniform(
     return _to_uniform(bits(key, counter, stream, n, first))
 
 
+def uniform_from(draw: torch.Tensor, n: int | None = None, first: int = 0) -> torch.Tensor:
+    """:func:`uniform` of the draws keyed ``draw`` (:func:`stream_key`)."""
+    return _to_uniform(bits_from(draw, n, first))
+
+
 def integers(key: torch.Tensor, counter: torch.Tensor, stream: int, high: int, n: int | None = None) -> torch.Tensor:
     """Integers uniform on ``{0, ..., high - 1}`` (int64, ``high < 2^31``), by multiply-shift."""
     return (bits(key, counter, stream, n) * high) >> 32
+
+
+def integers_from(draw: torch.Tensor, high: int, n: int | None = None) -> torch.Tensor:
+    """:func:`integers` of the draws keyed ``draw`` (:func:`stream_key`)."""
+    return (bits_from(draw, n) * high) >> 32
 
 
 def normal(
@@ -88,9 +128,13 @@ def normal(
 ) -> torch.Tensor:
     """Standard normal float32 ``[B, n]`` by the Box-Muller transform; ``start``/``stop`` give
     just those columns of it (the same numbers, with a fraction of the memory)."""
+    return normal_from(stream_key(counter_key(key, counter), stream), n, start, stop)
+
+
+def normal_from(draw: torch.Tensor, n: int, start: int = 0, stop: int | None = None) -> torch.Tensor:
+    """:func:`normal` of the draws keyed ``draw`` (:func:`stream_key`)."""
     stop = n if stop is None else stop
-    columns = torch.arange(start, stop, device=key.device)
     # Sub-draw j gives column j's radius, sub-draw n + j its angle: both from one hash of the key.
-    u = _to_uniform(_sub_draws(_draw_key(key, counter, stream), torch.cat([columns, columns + n])))
+    u = _to_uniform(_sub_draws(draw, _salts(((start, stop), (start + n, stop + n)), draw.device)))
     u_radius, u_angle = u[..., : stop - start], u[..., stop - start :]
     return torch.sqrt(-2.0 * torch.log1p(-u_radius)) * torch.cos((2.0 * torch.pi) * u_angle)

@@ -48,28 +48,33 @@ def test_a_batched_run_equals_the_same_agents_run_one_at_a_time():
 
 
 @pytest.mark.parametrize("name", list(TASKS))
-def test_the_cpu_skipping_idle_work_changes_nothing(name):
-    """On the CPU the eager task and circuit skip, on a step where no trial ends, the new trials'
-    draws, the trial-end updates and the NE reset; without the skips (as on an accelerator) every
-    record and every weight is bitwise the same, and so is every output of a vector env whose
-    episodes end apart (three trials each), its final observations included. The bandit's 110
-    trials cross two reversals, so NE resets some agents."""
+def test_the_cpu_skipping_idle_work_changes_nothing(name, monkeypatch):
+    """On the CPU the eager task, circuit and recorder skip, on a step where no trial ends, the new
+    trials' draws, the trial-end updates, NE's level (held) and reset, and the records' trial-end
+    writes; without the skips (as on an accelerator) every record and every weight is bitwise the
+    same, and so is every output of a vector env whose episodes end apart (three trials each), its
+    final observations included. The bandit's 110 trials cross two reversals, so NE resets some
+    agents."""
     trials = 110 if name == "ReversalBandit" else 30
     runs = []
     for skip in (True, False):
+        if not skip:  # every module asks this one rule
+            for module in ("nmgym.tasks.base", "nmgym.circuit.circuit", "agents.recorder"):
+                monkeypatch.setattr(f"{module}.skips_idle_work", lambda *args, **kwargs: False)
         agent = PlasticAgent(make_task(name, 6, seed=4), seed=4, **plastic_options(protocol(name)["options"]))
-        if not skip:
-            agent.world.env._skip_idle = agent.circuit._skip_idle = False
+        assert agent.circuit._skip_idle == agent.world.env._skip_idle == skip
         runs.append((agent.run(trials), agent.circuit))
     (skipped, circuit), (full, reference) = runs
     for key in full:
         assert torch.equal(skipped[key], full[key]), key
-    for weight in ("W_pi", "W_v", "L_pi", "W_in", "W_loc", "uncertainty", "ne_short"):
+    for weight in ("W_pi", "W_v", "L_pi", "W_in", "W_loc", "uncertainty", "ne_short", "ne"):
         assert torch.equal(getattr(circuit, weight), getattr(reference, weight)), weight
     if name == "ReversalBandit":
         assert (reference.uncertainty > 0).any()  # a reset fired
+    monkeypatch.undo()
     envs = [TaskVectorEnv(name, 4, backend="torch", trials_per_episode=3) for _ in range(2)]
     envs[1].task._skip_idle = False
+    assert envs[0].task._skip_idle
     outputs = [[env.reset(seed=5)[0]] for env in envs]
     for step in range(60):
         action = torch.tensor([step % 2, 1, 0, step % 3 % 2])

@@ -65,3 +65,30 @@ def test_integers_and_normal():
     z = counter_rng.normal(key, counter, 9, n=2)
     assert abs(z.mean().item()) < 0.02 and abs(z.std().item() - 1.0) < 0.02
     assert z.abs().max().item() < 5.78  # the bound the observation spaces rely on
+
+
+def test_draws_keyed_once_per_counter_match_a_python_reference():
+    """Every stream's draw at one counter starts from one hash of ``(agent, counter)``: the keyed
+    forms (``counter_key``, ``stream_key``, ``*_from``) give the plain functions' numbers bitwise,
+    and both follow the hash chain computed with Python integers; the cached sub-draw salts
+    change nothing either."""
+    M = 2**32 - 1
+    mix = counter_rng._salt  # mix32 of a Python int
+    key = counter_rng.agent_keys(3, torch.arange(4))
+    counter = torch.tensor([0, 1, 7, 2**33 + 5])
+    pairs = zip(key.tolist(), counter.tolist(), strict=True)
+    draw = [mix(k ^ ((c & M) * 0x61C88647 & M)) ^ mix(9 + 0x3C6EF372) for k, c in pairs]
+    keyed = counter_rng.stream_key(counter_rng.counter_key(key, counter), 9)
+    assert keyed.tolist() == draw
+    assert counter_rng.bits(key, counter, 9).tolist() == [mix(d) for d in draw]
+    assert torch.equal(counter_rng.bits_from(keyed), counter_rng.bits(key, counter, 9))
+    rows = counter_rng.bits(key, counter, 9, n=3, first=2)
+    assert rows.tolist() == [[mix(d ^ (j * 0x27D4EB2F & M)) for j in (2, 3, 4)] for d in draw]
+    assert torch.equal(counter_rng.bits_from(keyed, 3, 2), rows)
+    assert torch.equal(counter_rng.uniform_from(keyed), counter_rng.uniform(key, counter, 9))
+    assert torch.equal(counter_rng.integers_from(keyed, 6, n=5), counter_rng.integers(key, counter, 9, 6, n=5))
+    whole = counter_rng.normal(key, counter, 9, 10)
+    assert torch.equal(counter_rng.normal_from(keyed, 10), whole)
+    assert torch.equal(counter_rng.normal_from(keyed, 10, 4, 7), whole[:, 4:7])
+    counter_rng._cached_salts.cache_clear()
+    assert torch.equal(counter_rng.normal(key, counter, 9, 10), whole)  # salts made afresh

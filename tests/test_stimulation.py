@@ -136,3 +136,33 @@ def test_bad_stimulation_shape_is_a_clear_error():
         make().stimulate(torch.zeros(2, 3))
     with pytest.raises(ValueError, match="got list"):
         make().stimulate([[0.0] * 4] * 2)
+
+
+def test_ne_held_between_trial_ends_follows_resets_and_stimulation():
+    """On the CPU the circuit keeps NE's level between trial ends. Trials of seven steps pay 1,
+    then nothing: NE fires and resets at a trial end, which moves its running means after the
+    level was read; and stimulation is switched on and off within trials. The held level follows
+    both at once, bitwise as a circuit that recomputes it every step."""
+    runs = []
+    for skip in (True, False):
+        circuit = make(B=3)
+        circuit._skip_idle = skip
+        x = torch.tensor([[1.0, 0.0, 1.0]]).expand(3, 3)
+        circuit.forward(x)
+        for t in range(420):
+            if t in (302, 330):
+                circuit.stimulate(stim(3, ne=0.4, da=0.1))
+            if t in (305, 337):
+                circuit.stimulate(None)
+            circuit.act()
+            end = torch.full((3,), t % 7 == 6)
+            circuit.forward(x, reset=end)
+            circuit.learn(torch.full((3,), float(t % 7 == 6 and t < 200)), torch.zeros(3, dtype=torch.bool), end)
+        runs.append(circuit)
+    held, computed = runs
+    levels = torch.stack(computed.levels["ne"])
+    assert torch.equal(torch.stack(held.levels["ne"]), levels)
+    assert (levels[200:300] > 0.5).any() and (computed.uncertainty > 0).all()  # NE fired and reset
+    assert (levels[302:305] >= 0.4).all()  # the stimulation was seen
+    for name in ("W_pi", "W_v", "W_in", "ne", "ne_short", "uncertainty"):
+        assert torch.equal(getattr(held, name), getattr(computed, name)), name

@@ -214,13 +214,13 @@ def activity(
     gain: torch.Tensor,
     leak: torch.Tensor,
     noise: float,
-    key: torch.Tensor,
-    steps: torch.Tensor,
+    counter_keys: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Leaky rate units: ``z = tanh(G * drive + noise * xi)``, ``h = h_prev + leak * (z - h_prev)``
-    with ``xi`` each agent's counter-based standard normal for this step. Returns ``(h, z)``."""
+    with ``xi`` each agent's counter-based standard normal for this step (``counter_keys``: the
+    step's :func:`~nmgym.counter_rng.counter_key`). Returns ``(h, z)``."""
     B, K, N = h_prev.shape
-    xi = counter_rng.normal(key, steps, _NOISE, K * N).view(B, K, N).to(h_prev.dtype)
+    xi = counter_rng.normal_from(counter_rng.stream_key(counter_keys, _NOISE), K * N).view(B, K, N).to(h_prev.dtype)
     z = torch.tanh(gain * drive + noise * xi)
     return h_prev + leak * (z - h_prev), z
 
@@ -239,8 +239,7 @@ def forward_step(
     ne: torch.Tensor,
     leak: torch.Tensor,
     others: torch.Tensor,
-    key: torch.Tensor,
-    steps: torch.Tensor,
+    counter_keys: torch.Tensor,
     noise: float,
     ne_gain: float,
     beta: float,
@@ -258,7 +257,7 @@ def forward_step(
     if K > 1:
         drive = drive + coupling.view(B, 1, 1) * matvec(W_lr, h_other)
     gain = (1.0 + ne_gain * ne).view(B, 1, 1)
-    h, z = activity(h_prev, drive, gain, leak, noise, key, steps)
+    h, z = activity(h_prev, drive, gain, leak, noise, counter_keys)
     readout = torch.cat([h.view(B, K * N), gx], dim=1)
     return (h, z, gx, h_other, gain, readout, *readout_outputs(W_pi, W_v, readout, beta))
 
@@ -541,6 +540,7 @@ class Circuit:
         agents = torch.arange(agent_offset, agent_offset + B, device=self.device)
         self.key = counter_rng.agent_keys(seed, agents)
         self.steps = torch.zeros(B, dtype=torch.int64, device=self.device)
+        self._counter_keys: torch.Tensor | None = None  # counter_key at ``steps``, from forward() to act()
         zero = torch.zeros(B, dtype=torch.int64, device=self.device)
 
         def init(stream: int, shape: tuple[int, ...], std: float) -> torch.Tensor:
@@ -644,6 +644,8 @@ class Circuit:
         self._tick = 0  # position in the dopamine delay line (a Python int: no sync)
         self.ne_delay = self.lesion.ne.delay
         self.ne_queue = torch.zeros(self.ne_delay + 1, B, **kw)
+        self._ne_held = False  # whether learn() may keep NE's level and boost (see there)
+        self._surprised, self._ne_boost = torch.zeros(B, **kw), torch.ones(B, **kw)
 
     def _set_tonic_effects(self) -> None:
         """Discount (5-HT) and long-range coupling (ACh up, 5-HT damping) from the current levels."""
@@ -665,6 +667,7 @@ class Circuit:
         the next call; ``None`` switches it off (no stimulation term is computed when off).
         """
         self.settle()
+        self._ne_held = False  # the NE level includes the stimulation
         if levels is None:
             self.stimulation = torch.zeros_like(self.stimulation)
             self.stimulated = False
@@ -706,6 +709,8 @@ class Circuit:
             )
             boost = 1.0 + p.ach_transient * self.ach_phasic.unsqueeze(-1)
         weights = (self._W_in_t, self._W_loc, self._W_lr, self.W_pi, self.W_v)
+        # This step's draws (the areas' noise here, the action in act()) hash the counter once.
+        self._counter_keys = counter_rng.counter_key(self.key, self.steps)
         self.h, z, gx, h_other, gain, self.readout, self.probs, value = self._forward(
             h_prev,
             x,
@@ -716,8 +721,7 @@ class Circuit:
             self.ne,
             self.leak,
             self.others,
-            self.key,
-            self.steps,
+            self._counter_keys,
             p.noise,
             p.ne_gain,
             p.beta,
@@ -731,9 +735,13 @@ class Circuit:
         """Sample an action from the policy (or take ``action``) and set the synaptic tags."""
         K = self.K
         if action is None:
-            u = counter_rng.uniform(self.key, self.steps, _ACTION).unsqueeze(-1)
+            counter_keys = self._counter_keys
+            if counter_keys is None:  # a second act() after one forward(): the counter has moved on
+                counter_keys = counter_rng.counter_key(self.key, self.steps)
+            u = counter_rng.uniform_from(counter_rng.stream_key(counter_keys, _ACTION)).unsqueeze(-1)
             action = (u > self.probs.cumsum(-1)[:, :-1]).sum(-1)
         self.steps += 1
+        self._counter_keys = None
         gx, h_prev, h_other, z, gain = self._pre
         decay = self.keep * self.tag_decay
         onehot = torch.nn.functional.one_hot(action, self.A).to(self.dtype)
@@ -885,21 +893,27 @@ class Circuit:
                 move_shortfall(shortfall, self.utility_short, self.utility_var, weight, p.ne_short, p.ne_long)
             self.trial_delta = torch.where(ended, 0.0, self.trial_delta)
             self.trial_reward = torch.where(ended, 0.0, self.trial_reward)
-        surprise = shortfall_surprise(self.ne_short, self.ne_var, p.ne_short)
-        if p.ne_utility > 0:
-            surprise = torch.maximum(surprise, shortfall_surprise(self.utility_short, self.utility_var, p.ne_short))
-        self.ne_queue[self._tick % (self.ne_delay + 1)] = modulate(
-            torch.sigmoid(p.ne_slope * (surprise - p.ne_threshold)), lesion.ne
-        )
-        self.ne = self.ne_queue[(self._tick - self.ne_delay) % (self.ne_delay + 1)]
-        if self.stimulated:
-            self.ne = (self.ne + self.stimulation[:, 1]).clamp(0.0, 1.0)
+        # NE's level and boost move only with the running means, the reset and the uncertainty,
+        # which all change at trial ends: on the CPU a step after a step without one keeps them.
+        if not (self._skip_idle and self._ne_held and not any_end and not self.stimulated and not self.ne_delay):
+            surprise = shortfall_surprise(self.ne_short, self.ne_var, p.ne_short)
+            if p.ne_utility > 0:
+                surprise = torch.maximum(surprise, shortfall_surprise(self.utility_short, self.utility_var, p.ne_short))
+            self.ne_queue[self._tick % (self.ne_delay + 1)] = modulate(
+                torch.sigmoid(p.ne_slope * (surprise - p.ne_threshold)), lesion.ne
+            )
+            self.ne = self.ne_queue[(self._tick - self.ne_delay) % (self.ne_delay + 1)]
+            if self.stimulated:
+                self.ne = (self.ne + self.stimulation[:, 1]).clamp(0.0, 1.0)
+            self._surprised = torch.maximum(self.ne, self.uncertainty)
+            self._ne_boost = 1.0 + p.ne_lr_boost * self._surprised
+        self._ne_held = not any_end  # a trial end moves them after this point
         self._tick += 1
 
         # Capture: rate per agent = eta * DA * NE boost, gated by the 5-HT threshold.
         gate = (da.abs() > p.capture_threshold * self.sht).to(self.dtype)
-        surprised = torch.maximum(self.ne, self.uncertainty)
-        rate = da * (1.0 + p.ne_lr_boost * surprised) * gate
+        surprised = self._surprised
+        rate = da * self._ne_boost * gate
         relearn = None
         if p.ne_relearn > 0:
             relearn = (p.ne_relearn * surprised * weight).unsqueeze(-1) * self.relearn_feedback
