@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,22 @@ def atomic_write(path: Path, write: Callable[[Any], None], binary: bool = True) 
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_temporaries(folder: Path, older_than: float = 600.0) -> list[Path]:
+    """Delete the temporary files :func:`atomic_write` left in ``folder`` when a kill stopped it
+    mid-write (``SIGKILL`` gives it no say), untouched for ``older_than`` seconds: a write takes
+    well under that, so another process still writing into the folder keeps its own. Returns them."""
+    stale = []
+    now = time.time()
+    for path in folder.glob(".tmp-*"):
+        try:
+            if now - path.stat().st_mtime >= older_than:
+                path.unlink()
+                stale.append(path)
+        except FileNotFoundError:  # renamed or removed meanwhile
+            continue
+    return stale
 
 
 def atomic_write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:

@@ -412,3 +412,26 @@ def test_every_metric_is_described() -> None:
     for task in DESCRIPTIONS:
         names = task_metrics(task, records, {})
         assert all(describe(task, name) for name in names), task
+
+
+def test_a_resumed_study_removes_what_a_killed_write_left(tmp_path: Path) -> None:
+    """A kill mid-write leaves a temporary file beside the chunk; the next run of the study removes
+    it once it is stale (another process's write in progress, fresh, stays), and nothing else."""
+    study = small(tmp_path / "s")
+    study.prepare()
+    chunks = tmp_path / "s" / "chunks"
+    stale, fresh, mine = chunks / ".tmp-abc.npz", chunks / ".tmp-def.npz", chunks / "notes.txt"
+    for path in (stale, fresh, mine):
+        path.write_bytes(b"partial")
+    hour_ago = time.time() - 3600
+    os.utime(stale, (hour_ago, hour_ago))
+    os.utime(mine, (hour_ago, hour_ago))
+    small(tmp_path / "s").prepare()
+    assert not stale.exists() and fresh.exists() and mine.exists()
+    other = small(tmp_path / "other", seed=5)
+    other.prepare()
+    (tmp_path / "other" / "chunks" / ".tmp-x.npz").write_bytes(b"partial")
+    os.utime(tmp_path / "other" / "chunks" / ".tmp-x.npz", (hour_ago, hour_ago))
+    with pytest.raises(ValueError, match="holds a different study"):
+        small(tmp_path / "other").prepare()  # refused: it touches nothing there
+    assert (tmp_path / "other" / "chunks" / ".tmp-x.npz").exists()

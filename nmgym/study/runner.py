@@ -32,7 +32,7 @@ from tqdm import tqdm
 from agents.protocols import plastic_options, protocol
 from nmgym.circuit import LEVELS, CircuitParams, parse_lesion
 from nmgym.circuit.routing import route_inputs
-from nmgym.results_folder import atomic_write_npz, atomic_write_text, check_folder
+from nmgym.results_folder import atomic_write_npz, atomic_write_text, check_folder, remove_stale_temporaries
 from nmgym.tasks import task_class
 from nmgym.validation import check_device
 
@@ -366,7 +366,8 @@ class Study:
         return out
 
     def prepare(self) -> None:
-        """Create the folder and its manifest; refuse a folder that holds a different study."""
+        """Create the folder and its manifest; refuse a folder that holds a different study; remove
+        the temporary files a killed run left (see :func:`~nmgym.results_folder.remove_stale_temporaries`)."""
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / "chunks").mkdir(exist_ok=True)
         path = self.out / MANIFEST
@@ -384,6 +385,8 @@ class Study:
                 )
         else:
             atomic_write_text(path, json.dumps(mine, indent=2) + "\n")
+        for folder in (self.out, self.out / "chunks"):  # what a killed run of this study was writing
+            remove_stale_temporaries(folder)
 
     def pending(self) -> list[Chunk]:
         """The chunks whose result file is not written yet."""
