@@ -184,6 +184,7 @@ class CircuitWorld:
                 setattr(c, name, tuple(self._where(mask, n, o, 0) for n, o in zip(new, value, strict=True)))
             else:
                 setattr(c, name, self._where(mask, new, value, 1 if name in _QUEUES else 0))
+        c._ne_held = False  # the next learn() computes the re-initialised agents' NE level afresh
 
     def _where(self, mask: torch.Tensor, new: torch.Tensor, old: torch.Tensor, dim: int) -> torch.Tensor:
         if old.dim() <= dim or old.shape[dim] != self.B:
