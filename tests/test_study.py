@@ -64,6 +64,25 @@ def test_chunks_match_one_batch() -> None:
     np.testing.assert_allclose(part["correct"], whole["correct"][2:])
 
 
+def test_a_chunk_in_inference_mode_equals_the_agents_plain_run() -> None:
+    """A chunk runs in inference mode (no autograd bookkeeping): its records and modulator traces
+    are bitwise those of the same agents run plainly, and nothing it returns is a tensor."""
+    from agents import PlasticAgent
+    from nmgym.tasks import make_task
+
+    chunk = Chunk("SustainedAttention", "ne", 0, 3, 2, 12, {"distractor_after": 6}, {}, record=2)
+    records = run_chunk(chunk)
+    agent = PlasticAgent(
+        make_task("SustainedAttention", 3, seed=2, distractor_after=6), lesion="ne", seed=2, record=True
+    )
+    plain = agent.run(12)
+    assert not torch.is_inference_mode_enabled() and not torch.is_inference(agent.circuit.W_pi)
+    for key, value in plain.items():
+        np.testing.assert_array_equal(records[key], value.numpy(), err_msg=key)
+    np.testing.assert_array_equal(records["trace_ne"], torch.stack(agent.circuit.levels["ne"], dim=1)[:2].numpy())
+    assert all(isinstance(value, np.ndarray) for value in records.values())
+
+
 def test_bootstrap_ci_covers_true_difference() -> None:
     rng = np.random.default_rng(0)
     a = rng.normal(0.0, 1.0, 200)
