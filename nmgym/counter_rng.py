@@ -2,7 +2,9 @@
 
 A draw is ``hash(agent_key, counter, stream)``, where ``agent_key`` is a hash of ``(seed, agent
 index)``. No generator state exists, so agent ``i`` draws the same numbers alone or among
-thousands, in any chunking of the batch, and a draw can be recomputed at will.
+thousands, in any chunking of the batch, and a draw can be recomputed at will. Draws of several
+streams at one counter can share its hash: :func:`counter_key` once, then :func:`stream_key` and
+the ``*_from`` functions per stream, with the plain functions' numbers.
 
 The hash is an xorshift-multiply finaliser (the structure of Wellons' ``lowbias32``) in 32-bit
 arithmetic held in int64 tensors. Its multipliers are odd and below ``2^31``, so a 32-bit value
@@ -73,28 +75,28 @@ def bits_from(draw: torch.Tensor, n: int | None = None, first: int = 0) -> torch
     """:func:`bits` of the draws keyed ``draw`` (:func:`stream_key`)."""
     if n is None:
         return mix32(draw)
-    return _sub_draws(draw, _salts(((first, first + n),), draw.device))
+    return _sub_draws(draw, _sub_salts(((first, first + n),), draw.device))
 
 
 def _sub_draws(x: torch.Tensor, salts: torch.Tensor) -> torch.Tensor:
-    """The sub-draws of the draws keyed ``x`` (``[B]``) that ``salts`` (:func:`_salts`) name: ``[B, n]`` bits."""
+    """The sub-draws of the draws keyed ``x`` (``[B]``) that ``salts`` (:func:`_sub_salts`) name: ``[B, n]`` bits."""
     return _mix32_(x.unsqueeze(-1) ^ salts)
 
 
-def _salts(ranges: tuple[tuple[int, int], ...], device: torch.device) -> torch.Tensor:
+def _sub_salts(ranges: tuple[tuple[int, int], ...], device: torch.device) -> torch.Tensor:
     """The salts of sub-draws ``start..stop`` for each ``(start, stop)`` in ``ranges``, in order:
     int64 ``[n]``. A step draws the same rows every time, so eagerly they are made once."""
     if torch.compiler.is_compiling():  # traced into the compiled graph, not cached
-        return _make_salts(ranges, device)
-    return _cached_salts(ranges, device)
+        return _make_sub_salts(ranges, device)
+    return _cached_sub_salts(ranges, device)
 
 
-def _make_salts(ranges: tuple[tuple[int, int], ...], device: torch.device) -> torch.Tensor:
+def _make_sub_salts(ranges: tuple[tuple[int, int], ...], device: torch.device) -> torch.Tensor:
     index = torch.cat([torch.arange(start, stop, device=device) for start, stop in ranges])
     return index * _SUB & _MASK32
 
 
-_cached_salts = functools.lru_cache(maxsize=64)(_make_salts)
+_cached_sub_salts = functools.lru_cache(maxsize=64)(_make_sub_salts)
 
 
 def _to_uniform(bits: torch.Tensor) -> torch.Tensor:
@@ -135,6 +137,6 @@ def normal_from(draw: torch.Tensor, n: int, start: int = 0, stop: int | None = N
     """:func:`normal` of the draws keyed ``draw`` (:func:`stream_key`)."""
     stop = n if stop is None else stop
     # Sub-draw j gives column j's radius, sub-draw n + j its angle: both from one hash of the key.
-    u = _to_uniform(_sub_draws(draw, _salts(((start, stop), (start + n, stop + n)), draw.device)))
+    u = _to_uniform(_sub_draws(draw, _sub_salts(((start, stop), (start + n, stop + n)), draw.device)))
     u_radius, u_angle = u[..., : stop - start], u[..., stop - start :]
     return torch.sqrt(-2.0 * torch.log1p(-u_radius)) * torch.cos((2.0 * torch.pi) * u_angle)

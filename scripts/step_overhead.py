@@ -1,6 +1,6 @@
-"""Small-batch speed of the eager agent loop and of one Gymnasium env: this tree against a commit.
+"""Small-batch speed of the eager agent loop and of one Gymnasium env: this tree vs a commit, or plain vs inference.
 
-Usage: python scripts/step_overhead.py [--against REF] [--batch 24] [--rounds 3]
+Usage: python scripts/step_overhead.py [--against REF | --inference-mode] [--batch 24] [--rounds 3]
 
 At small batches an eager step costs what its torch operations cost to dispatch, not their
 arithmetic. For each core task this measures milliseconds per step of the agent loop
@@ -9,6 +9,8 @@ of ``gym.make("nmgym/<Task>-v0")`` driven by random actions, in this working tre
 (checked out in a temporary git worktree). The two alternate ``--rounds`` times, each run in a
 fresh process, so the machine's drift hits both alike; the table gives each side's median and
 the ratio. It also hashes each loop's records: where a change is a pure speed-up they must agree.
+``--inference-mode`` compares this tree's loop and env run plainly with the same under
+``torch.inference_mode()`` (task and agent built inside it too), instead of two commits.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ TASKS = ("CueReward", "DistalReward", "ReversalBandit", "SustainedAttention", "W
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(batch: int) -> dict:
-    """One process's figures for the tree it imports nmgym from."""
+def measure(batch: int, inference: bool) -> dict:
+    """One process's figures for the tree it imports nmgym from (in inference mode if ``inference``)."""
+    import contextlib
+
     import gymnasium as gym
     import torch
 
@@ -41,31 +45,33 @@ def measure(batch: int) -> dict:
     torch.set_num_threads(1)
     out: dict = {}
     for name in TASKS:
-        agent = PlasticAgent(make_task(name, batch, seed=3), seed=3, **plastic_options(protocol(name)["options"]))
-        agent.run(3)
-        start, begun = int(agent.circuit.steps[0]), time.perf_counter()
-        records = agent.run(25)
-        steps = int(agent.circuit.steps[0]) - start
-        digest = hashlib.sha256(b"".join(records[k].numpy().tobytes() for k in sorted(records)))
-        env = gym.make(f"nmgym/{name}-v0")
-        env.reset(seed=0)
-        env.action_space.seed(0)
-        begun_env, n = time.perf_counter(), 2000
-        for _ in range(n):
-            *_, terminated, truncated, _ = env.step(env.action_space.sample())
-            if terminated or truncated:
-                env.reset()
-        out[name] = {
-            "ms_per_step": (begun_env - begun) / steps * 1e3,
-            "env_steps_per_s": n / (time.perf_counter() - begun_env),
-            "records": digest.hexdigest()[:12],
-        }
+        with torch.inference_mode() if inference else contextlib.nullcontext():
+            agent = PlasticAgent(make_task(name, batch, seed=3), seed=3, **plastic_options(protocol(name)["options"]))
+            agent.run(3)
+            start, begun = int(agent.circuit.steps[0]), time.perf_counter()
+            records = agent.run(25)
+            steps = int(agent.circuit.steps[0]) - start
+            digest = hashlib.sha256(b"".join(records[k].numpy().tobytes() for k in sorted(records)))
+            env = gym.make(f"nmgym/{name}-v0")
+            env.reset(seed=0)
+            env.action_space.seed(0)
+            begun_env, n = time.perf_counter(), 2000
+            for _ in range(n):
+                *_, terminated, truncated, _ = env.step(env.action_space.sample())
+                if terminated or truncated:
+                    env.reset()
+            out[name] = {
+                "ms_per_step": (begun_env - begun) / steps * 1e3,
+                "env_steps_per_s": n / (time.perf_counter() - begun_env),
+                "records": digest.hexdigest()[:12],
+            }
     return out
 
 
-def run_in(tree: Path, batch: int) -> dict:
+def run_in(tree: Path, batch: int, inference: bool = False) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, str(Path(__file__).resolve()), "--measure", "--batch", str(batch)]
+    command += ["--inference-mode"] if inference else []
     result = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -73,28 +79,38 @@ def run_in(tree: Path, batch: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--against", default="HEAD", help="the commit to compare with (default HEAD)")
+    parser.add_argument(
+        "--inference-mode", action="store_true", help="compare plain with torch.inference_mode() in this tree instead"
+    )
     parser.add_argument("--batch", type=int, default=24, help="agents in the loop (default 24)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternations of the two trees (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of the two sides (default 3)")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.batch)))
+        print(json.dumps(measure(args.batch, args.inference_mode)))
         return
     with tempfile.TemporaryDirectory() as tmp:
-        ref = Path(tmp) / "ref"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(ref), args.against], check=True
-        )
+        if args.inference_mode:
+            sides = {"plain": (ROOT, False), "inference": (ROOT, True)}
+        else:
+            ref = Path(tmp) / "ref"
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(ref), args.against], check=True
+            )
+            sides = {"ref": (ref, False), "tree": (ROOT, False)}
         try:
-            runs: dict[str, list[dict]] = {"ref": [], "tree": []}
+            runs: dict[str, list[dict]] = {side: [] for side in sides}
             for _ in range(args.rounds):
-                runs["ref"].append(run_in(ref, args.batch))
-                runs["tree"].append(run_in(ROOT, args.batch))
+                for side, (tree, inference) in sides.items():
+                    runs[side].append(run_in(tree, args.batch, inference))
         finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(ref)], check=True)
-    print(f"B={args.batch}, 1 thread, medians of {args.rounds} alternated runs; ref = {args.against}")
+            if not args.inference_mode:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(ref)], check=True)
+    base, new = sides
+    what = "plain vs torch.inference_mode()" if args.inference_mode else f"ref = {args.against}"
+    print(f"B={args.batch}, 1 thread, medians of {args.rounds} alternated runs; {what}")
     print(
-        f"{'task':<20}{'loop ms/step ref':>17}{'tree':>7}{'speed-up':>9}{'env steps/s ref':>16}{'tree':>7}"
+        f"{'task':<20}{'loop ms/step ' + base:>22}{new:>10}{'speed-up':>9}{'env steps/s ' + base:>21}{new:>10}"
         f"{'speed-up':>9}  records"
     )
     for name in TASKS:
@@ -106,10 +122,10 @@ def main() -> None:
         }
         same = {r[name]["records"] for side in runs for r in runs[side]}
         print(
-            f"{name:<20}{figure['ref']['ms_per_step']:17.2f}{figure['tree']['ms_per_step']:7.2f}"
-            f"{figure['ref']['ms_per_step'] / figure['tree']['ms_per_step']:8.2f}x"
-            f"{figure['ref']['env_steps_per_s']:16.0f}{figure['tree']['env_steps_per_s']:7.0f}"
-            f"{figure['tree']['env_steps_per_s'] / figure['ref']['env_steps_per_s']:8.2f}x"
+            f"{name:<20}{figure[base]['ms_per_step']:22.2f}{figure[new]['ms_per_step']:10.2f}"
+            f"{figure[base]['ms_per_step'] / figure[new]['ms_per_step']:8.2f}x"
+            f"{figure[base]['env_steps_per_s']:21.0f}{figure[new]['env_steps_per_s']:10.0f}"
+            f"{figure[new]['env_steps_per_s'] / figure[base]['env_steps_per_s']:8.2f}x"
             f"  {'identical' if len(same) == 1 else 'DIFFER'}"
         )
 

@@ -90,5 +90,5 @@ def test_draws_keyed_once_per_counter_match_a_python_reference():
     whole = counter_rng.normal(key, counter, 9, 10)
     assert torch.equal(counter_rng.normal_from(keyed, 10), whole)
     assert torch.equal(counter_rng.normal_from(keyed, 10, 4, 7), whole[:, 4:7])
-    counter_rng._cached_salts.cache_clear()
+    counter_rng._cached_sub_salts.cache_clear()
     assert torch.equal(counter_rng.normal(key, counter, 9, 10), whole)  # salts made afresh

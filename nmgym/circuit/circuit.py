@@ -138,7 +138,8 @@ Per agent and step (DESIGN.md section 5):
 A lesion (:mod:`nmgym.circuit.lesion`) changes only the levels it names. Everything is a batched
 tensor op: no Python loop over agents and no host-device sync. On the CPU, where reading a value
 costs no wait, the eager circuit skips what changes only at a trial's end or an NE reset on steps
-without one: at small batches a step's cost is the number of its operations.
+without one (NE's level is held between trial ends): at small batches a step's cost is the number
+of its operations.
 """
 
 from __future__ import annotations
