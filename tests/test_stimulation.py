@@ -138,14 +138,16 @@ def test_bad_stimulation_shape_is_a_clear_error():
         make().stimulate([[0.0] * 4] * 2)
 
 
-def test_ne_held_between_trial_ends_follows_resets_and_stimulation():
+@pytest.mark.parametrize("lesion", [None, "ne:delay=4"])
+def test_ne_held_between_trial_ends_follows_resets_and_stimulation(lesion):
     """On the CPU the circuit keeps NE's level between trial ends. Trials of seven steps pay 1,
     then nothing: NE fires and resets at a trial end, which moves its running means after the
     level was read; and stimulation is switched on and off within trials. The held level follows
-    both at once, bitwise as a circuit that recomputes it every step."""
+    both at once, bitwise as a circuit that recomputes it every step; behind a delay line, which
+    moves the level every step, nothing is held."""
     runs = []
     for skip in (True, False):
-        circuit = make(B=3)
+        circuit = make(B=3, lesion=lesion)
         circuit._skip_idle = skip
         x = torch.tensor([[1.0, 0.0, 1.0]]).expand(3, 3)
         circuit.forward(x)

@@ -895,8 +895,9 @@ class Circuit:
             self.trial_delta = torch.where(ended, 0.0, self.trial_delta)
             self.trial_reward = torch.where(ended, 0.0, self.trial_reward)
         # NE's level and boost move only with the running means, the reset and the uncertainty,
-        # which all change at trial ends: on the CPU a step after a step without one keeps them.
-        if not (self._skip_idle and self._ne_held and not any_end and not self.stimulated and not self.ne_delay):
+        # which all change at trial ends, and with stimulate(): a step that follows a step without
+        # one, and has none itself, keeps them (any_end is always true where nothing is skipped).
+        if not self._ne_held or any_end:
             surprise = shortfall_surprise(self.ne_short, self.ne_var, p.ne_short)
             if p.ne_utility > 0:
                 surprise = torch.maximum(surprise, shortfall_surprise(self.utility_short, self.utility_var, p.ne_short))
@@ -908,7 +909,7 @@ class Circuit:
                 self.ne = (self.ne + self.stimulation[:, 1]).clamp(0.0, 1.0)
             self._surprised = torch.maximum(self.ne, self.uncertainty)
             self._ne_boost = 1.0 + p.ne_lr_boost * self._surprised
-        self._ne_held = not any_end  # a trial end moves them after this point
+        self._ne_held = not any_end and not self.ne_delay  # a delay line moves the level every step
         self._tick += 1
 
         # Capture: rate per agent = eta * DA * NE boost, gated by the 5-HT threshold.
