@@ -130,7 +130,8 @@ def test_long_waits_do_not_blow_up_the_weights():
     correct, and it diverged to NaN in half the agents (the normalisation above fixed it)."""
     task = make_task("WaitForReward", 16, seed=0, shaping_trials=100)
     agent = PlasticAgent(task, seed=0)
-    agent.run(120)
+    with torch.inference_mode():  # as a study runs: the same numbers, faster
+        agent.run(120)
     for name in ("W_pi", "W_v", "W_in", "W_loc", "W_lr"):
         assert torch.isfinite(getattr(agent.circuit, name)).all(), name
     assert agent.circuit.W_v.abs().max() < 5.0
@@ -613,6 +614,7 @@ def test_policy_compression_descends_the_kl_to_the_marginal_policy_through_selec
 
 
 @functools.cache  # LINEAR_TRAP runs in both tests below: once per process is enough
+@torch.inference_mode()  # as a study runs: the same numbers, faster
 def xor_solved(params: CircuitParams, trials: int = 1500) -> float:
     """Fraction of 128 agents at >= 0.85 correct over CrossAreaXOR's last 300 of ``trials`` trials."""
     task = make_task("CrossAreaXOR", 128, seed=0)

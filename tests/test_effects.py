@@ -6,11 +6,13 @@ of :mod:`nmgym.study.metrics`. Each effect is checked over a range of its task's
 (reversal interval, reward delay, cue-reward delay, stimulus length, noise), not at one tuned
 setting. Where a row's bar does not depend on that parameter, the test decides it with the
 catalogue's own rule (``nmgym.study.reproduce.ROWS``). The rows that do not hold yet are listed in
-``docs/reproduce-quick/report.md``.
+``docs/reproduce-quick/report.md``. Like a study's chunks, each runs in ``torch.inference_mode()``
+(the same numbers, bitwise, and faster; see ``tests/test_study.py``).
 """
 
 import numpy as np
 import pytest
+import torch
 
 from agents import PlasticAgent
 from agents.protocols import plastic_options, protocol
@@ -22,6 +24,7 @@ AGENTS = 24
 CATALOGUE = {row.effect: row for row in ROWS}
 
 
+@torch.inference_mode()
 def study(task: str, lesion: str, trials: int, params: dict | None = None, **options) -> dict[str, np.ndarray]:
     params = params or {}
     options = {**plastic_options(protocol(task)["options"]), **options}  # ReversalBandit: the trial input
