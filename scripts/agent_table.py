@@ -1,6 +1,6 @@
 """Random, TD, plastic circuit, ideal observer and oracle on every core task: the score table.
 
-Usage: python scripts/agent_table.py [--agents 64] [--seed 1] [--tasks CueReward,...] [--budget 1]
+Usage: python scripts/agent_table.py [--agents 64] [--seed 1] [--tasks CueReward,...] [--budget 1] [--tune-td]
 
 Each learner trains for the task's trial budget; the score is the mean over agents of the last
 fifth of trials (fraction correct, and reward per trial). ``--budget K`` trains K times as many
@@ -9,11 +9,18 @@ column is the task's oracle policy over the same number of trials. The ideal col
 ideal observer where the oracle is out of any learner's reach (ReversalBandit: reversals must be
 detected; SustainedAttention: noise hides some brief signals; see :mod:`agents.ideal`); elsewhere
 a learner can reach the oracle, so it reads "= oracle".
+
+The TD column runs ``TDAgent``'s defaults. ``--tune-td`` adds a column with TD at the learning
+rate, exploration and trace decay on ``TD_GRID`` that earn it the most reward (its objective; a
+policy that never acts is "correct" on most CueReward trials) over the last fifth of trials, for
+each task, chosen on the next seed (``--seed`` + 1) and scored on ``--seed``, so that the choice
+does not fit the scored runs' noise (about 15 min more on 2 cores).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 
 import torch
@@ -34,6 +41,8 @@ PROTOCOLS: dict[str, tuple[dict, int, dict]] = {
 }
 PROTOCOLS["SustainedAttention"] = ({}, 1000, {})
 PROTOCOLS["DistalReward"] = ({"delays": (10,)}, 1000, {})
+# TDAgent's settings that --tune-td searches (its defaults: lr 0.5, epsilon 0.05, lam 0.9)
+TD_GRID = {"lr": (0.1, 0.3, 0.5, 1.0), "epsilon": (0.02, 0.05, 0.1), "lam": (0.0, 0.9)}
 
 
 def oracle(name: str, params: dict, trials: int, agents: int, seed: int) -> dict[str, torch.Tensor]:
@@ -47,14 +56,32 @@ def oracle(name: str, params: dict, trials: int, agents: int, seed: int) -> dict
     return recorder.data
 
 
-def parse_arguments(description: str) -> argparse.Namespace:
+def tuned_td(name: str, params: dict, trials: int, agents: int, seed: int) -> tuple[dict[str, torch.Tensor], dict]:
+    """TD at the ``TD_GRID`` settings with the most last-fifth reward on ``seed + 1``, run on
+    ``seed``: its records and those settings."""
+    best_score, best = -1.0, {}
+    for values in itertools.product(*TD_GRID.values()):
+        settings = dict(zip(TD_GRID, values, strict=True))
+        task = make_task(name, agents, seed=seed + 1, **params)
+        score = TDAgent(task, seed=seed + 1, **settings).run(trials)["reward"][:, last_fifth(trials)].mean()
+        if score > best_score:
+            best_score, best = float(score), settings
+    return TDAgent(make_task(name, agents, seed=seed, **params), seed=seed, **best).run(trials), best
+
+
+def parse_arguments(description: str, *, tune_td: bool = False) -> argparse.Namespace:
     """``--agents``, ``--seed``, ``--tasks`` (the protocols to run) and ``--budget`` (a multiple of
-    each protocol's trials), shared by the scripts that run these protocols."""
+    each protocol's trials), shared by the scripts that run these protocols; ``--tune-td`` where
+    ``tune_td``."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--agents", type=int, default=64)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tasks", default=",".join(PROTOCOLS))
     parser.add_argument("--budget", type=int, default=1, help="train this many times each protocol's trials")
+    if tune_td:
+        parser.add_argument(
+            "--tune-td", action="store_true", help="add TD at its most rewarded TD_GRID settings, chosen on --seed + 1"
+        )
     args = parser.parse_args()
     if args.budget < 1:
         parser.error(f"--budget {args.budget} is not allowed; give 1 or more")
@@ -66,13 +93,13 @@ def parse_arguments(description: str) -> argparse.Namespace:
 
 @torch.inference_mode()  # no gradients: autograd's bookkeeping skipped, ~1.25x at tens of agents
 def main() -> None:
-    args = parse_arguments(__doc__.splitlines()[0])
-    kinds = ("random", "td", "plastic", "ideal", "oracle")
+    args = parse_arguments(__doc__.splitlines()[0], tune_td=True)
+    kinds = ("random", "td", *(("td tuned",) if args.tune_td else ()), "plastic", "ideal", "oracle")
     print(f"{'task':<20}{'trials':>7}  " + "  ".join(f"{k:>15}" for k in kinds))
     for name in args.tasks.split(","):
         params, trials, options = PROTOCOLS[name]
         trials *= args.budget
-        cells = []
+        cells, tuned = [], {}
         start = time.perf_counter()
         for kind in kinds:
             if kind == "ideal" and name not in IDEAL_OBSERVERS:
@@ -80,6 +107,8 @@ def main() -> None:
                 continue
             if kind == "oracle":
                 data = oracle(name, params, trials, args.agents, args.seed)
+            elif kind == "td tuned":
+                data, tuned = tuned_td(name, params, trials, args.agents, args.seed)
             else:
                 task = make_task(name, args.agents, seed=args.seed, **params)
                 cls = {"random": RandomAgent, "td": TDAgent, "plastic": PlasticAgent}.get(kind) or IDEAL_OBSERVERS[name]
@@ -89,7 +118,8 @@ def main() -> None:
         print(
             f"{name:<20}{trials:>7}  "
             + "  ".join(f"{c:>15}" for c in cells)
-            + f"   ({time.perf_counter() - start:.0f}s)",
+            + f"   ({time.perf_counter() - start:.0f}s)"
+            + (f"  TD tuned: {', '.join(f'{k} {v}' for k, v in tuned.items())}" if tuned else ""),
             flush=True,
         )
     print("cells: fraction correct / reward per trial, last fifth of trials, mean over agents")

@@ -1,6 +1,8 @@
 """The baseline agents: what they can drive, batch invariance, bad input, the train command."""
 
+import importlib
 import json
+from pathlib import Path
 
 import gymnasium as gym
 import pytest
@@ -208,3 +210,17 @@ def test_parse_assignments():
         "rule": "xor",
         "p_high": 0.7,
     }
+
+
+def test_the_agent_tables_tuned_td_picks_its_setting_on_the_next_seed_and_scores_it_on_this_one(monkeypatch):
+    """``scripts/agent_table.py --tune-td``: a learning rate of 0 never learns to go on the target
+    cue, so 0.5 earns more and wins the grid, though never going is "correct" on 3 trials in 4;
+    the reported run is that setting's on the scored seed, not the run that chose it."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "scripts"))
+    agent_table = importlib.import_module("agent_table")
+    monkeypatch.setattr(agent_table, "TD_GRID", {"lr": (0.0, 0.5), "epsilon": (0.05,), "lam": (0.9,)})
+    data, settings = agent_table.tuned_td("CueReward", {}, 120, 16, seed=4)
+    assert settings == {"lr": 0.5, "epsilon": 0.05, "lam": 0.9}
+    scored = TDAgent(make_task("CueReward", 16, seed=4), seed=4, **settings).run(120)
+    chooser = TDAgent(make_task("CueReward", 16, seed=5), seed=5, **settings).run(120)
+    assert torch.equal(data["reward"], scored["reward"]) and not torch.equal(data["reward"], chooser["reward"])
