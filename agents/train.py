@@ -78,7 +78,8 @@ def train(
 
     The task's training protocol (:mod:`agents.protocols`) gives the defaults: the trials, the
     task parameters that ``params`` overrides, and the observation sub-spaces the plastic agent
-    reads (``inputs``, or ``["all"]``; ReversalBandit's circuit reads only ``trial``).
+    reads (``inputs``, or ``["all"]``; ReversalBandit's circuit reads only ``trial``), and the TD
+    agent's learning rate, exploration and trace decay.
     ``compile`` runs the task and the plastic circuit through ``torch.compile`` (faster for large
     batches; results equal the eager run's up to float rounding).
     With ``out``, the run saves itself to ``out/checkpoint.pt`` every ``checkpoint_seconds`` and the
@@ -117,6 +118,8 @@ def train(
         if agent == "plastic":
             options = plastic_options(input_options(inputs, defaults["options"]))
             kwargs.update(options, lesion=lesion, params=CircuitParams().replace(**(circuit or {})), compile=compile)
+        elif agent == "td":
+            kwargs.update(defaults["td"])
         learner = AGENTS[agent](env, **kwargs)
         settings = {
             "agents": agents,
@@ -128,6 +131,7 @@ def train(
             "task_params": dataclasses.asdict(env.params),
             "circuit_params": dataclasses.asdict(kwargs["params"]) if agent == "plastic" else None,
             "inputs": (list(kwargs.get("inputs", ())) or "all") if agent == "plastic" else None,
+            **({"td": dict(defaults["td"])} if agent == "td" else {}),
         }
         checkpoint = None
         if out is not None:

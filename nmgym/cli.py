@@ -180,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
     train = commands.add_parser("train", help="train agents on a task and write the learning curve")
     train.add_argument("task", help="task name, e.g. CueReward (see `nmgym tasks`)")
-    train.add_argument("--agent", default="plastic", help="plastic, td, random, ppo or ppo-lstm (default plastic)")
+    train.add_argument(
+        "--agent", default="plastic", help="plastic, td (protocol settings), random, ppo or ppo-lstm (default plastic)"
+    )
     train.add_argument("--agents", type=int, default=64, help="agents trained side by side (default 64)")
     train.add_argument("--trials", type=int, default=None, help="trials per agent (default: the task's protocol)")
     train.add_argument("--seed", type=int, default=0, help="seed (default 0)")

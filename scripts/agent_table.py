@@ -10,11 +10,12 @@ ideal observer where the oracle is out of any learner's reach (ReversalBandit: r
 detected; SustainedAttention: noise hides some brief signals; see :mod:`agents.ideal`); elsewhere
 a learner can reach the oracle, so it reads "= oracle".
 
-The TD column runs ``TDAgent``'s defaults. ``--tune-td`` adds a column with TD at the learning
-rate, exploration and trace decay on ``TD_GRID`` that earn it the most reward (its objective; a
-policy that never acts is "correct" on most CueReward trials) over the last fifth of trials, for
-each task, chosen on the next seed (``--seed`` + 1) and scored on ``--seed``, so that the choice
-does not fit the scored runs' noise (about 15 min more on 2 cores).
+The TD column runs each task's protocol settings (:mod:`agents.protocols`). ``--tune-td`` adds
+the search that chose them: TD at the learning rate, exploration and trace decay on ``TD_GRID``
+that earn it the most reward (its objective; a policy that never acts is "correct" on most
+CueReward trials) over the last fifth of trials, chosen on the next seed (``--seed`` + 1) and
+scored on ``--seed``, so that the choice does not fit the scored runs' noise (about 15 min more
+on 2 cores; the protocols hold what it chose with the default ``--seed 1``).
 """
 
 from __future__ import annotations
@@ -112,7 +113,8 @@ def main() -> None:
             else:
                 task = make_task(name, args.agents, seed=args.seed, **params)
                 cls = {"random": RandomAgent, "td": TDAgent, "plastic": PlasticAgent}.get(kind) or IDEAL_OBSERVERS[name]
-                data = cls(task, seed=args.seed, **(options if kind == "plastic" else {})).run(trials)
+                settings = {"plastic": options, "td": TASK_PROTOCOLS[name]["td"]}.get(kind, {})
+                data = cls(task, seed=args.seed, **settings).run(trials)
             last = last_fifth(trials)
             cells.append(f"{data['correct'][:, last].mean():.2f} / {data['reward'][:, last].mean():+.2f}")
         print(

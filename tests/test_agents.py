@@ -233,3 +233,14 @@ def test_the_agent_tables_tuned_td_picks_its_setting_on_the_next_seed_and_scores
     assert seeds == [(5, task_key[5])] * 2 + [(4, task_key[4])]  # the grid on the next seed, the scored run on this
     scored = TDAgent(make_task("CueReward", 16, seed=4), seed=4, **settings).run(120)
     assert torch.equal(data["reward"], scored["reward"])
+
+
+def test_train_runs_td_at_its_protocols_settings_and_records_them(tmp_path):
+    """``nmgym train --agent td`` runs TD at the task's protocol settings, as a study's reference does."""
+    settings = protocol("WaitForReward")["td"]
+    summary = train("WaitForReward", "td", agents=4, trials=30, seed=2, out=tmp_path, progress=False)
+    assert summary["settings"]["td"] == settings
+    direct = TDAgent(make_task("WaitForReward", 4, seed=2, shaping_trials=200), seed=2, **settings).run(30)
+    assert summary["final"]["reward"] == pytest.approx(direct["reward"][:, 24:].mean().item(), abs=1e-6)
+    plastic = train("WaitForReward", "plastic", agents=2, trials=3, seed=2, progress=False)
+    assert "td" not in plastic["settings"]

@@ -57,6 +57,23 @@ def test_reduced_study_writes_every_output(tmp_path: Path) -> None:
     assert "![" in (tmp_path / "s" / "report.md").read_text()
 
 
+def test_the_td_reference_runs_the_protocols_settings_and_the_manifest_says_so(tmp_path: Path) -> None:
+    """``ref:td`` is TD at its protocol's settings (``agents.protocols``), not TDAgent's defaults;
+    the manifest records them where the study has the reference, and only there."""
+    from agents import TDAgent
+    from agents.protocols import protocol
+    from nmgym.tasks import make_task
+
+    study = small(tmp_path / "s")
+    settings = protocol("ReversalBandit")["td"]
+    assert settings and settings != {"lr": 0.5, "epsilon": 0.05, "lam": 0.9}  # not the defaults
+    (chunk,) = [c for c in study.chunks() if c.condition == "ref:td" and c.start == 0]
+    assert chunk.options == settings and study.manifest()["td"] == settings
+    direct = TDAgent(make_task("ReversalBandit", 2, seed=3), seed=3, **settings).run(100)
+    np.testing.assert_array_equal(run_chunk(chunk)["reward"], direct["reward"].numpy())
+    assert "td" not in small(tmp_path / "q", references=False).manifest()
+
+
 def test_chunks_match_one_batch() -> None:
     """A chunk draws what the same agents draw inside a larger batch (the task's agent_offset)."""
     whole = run_chunk(Chunk("ReversalBandit", "ne", 0, 4, 1, 60, {}, {"inputs": ["trial"]}))

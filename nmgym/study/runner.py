@@ -52,7 +52,7 @@ class Chunk:
     seed: int
     trials: int
     params: dict[str, Any] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # PlasticAgent options; TDAgent settings for ref:td
     record: int = 0  # agents (from ``start``) whose modulator levels are kept, per step
     circuit: dict[str, Any] = field(default_factory=dict)  # CircuitParams overrides (plastic conditions)
 
@@ -112,7 +112,7 @@ def run_chunk(chunk: Chunk, device: str | torch.device = "cpu") -> dict[str, np.
     n = chunk.stop - chunk.start
     env = make_task(chunk.task, n, seed=chunk.seed, agent_offset=chunk.start, device=device, **chunk.params)
     if chunk.condition == "ref:td":
-        agent = TDAgent(env, seed=chunk.seed)
+        agent = TDAgent(env, seed=chunk.seed, **chunk.options)
     elif chunk.condition == "ref:random":
         agent = RandomAgent(env, seed=chunk.seed)
     elif chunk.condition == "ref:ideal":
@@ -316,6 +316,7 @@ class Study:
         self.full_params = task_params(self.task, {**defaults["params"], **self.params})
         self.overrides = {k: v for k, v in self.full_params.items() if k in {**defaults["params"], **self.params}}
         self.options = dict(defaults["options"] if self.options is None else self.options)
+        self.td = dict(defaults["td"])  # the TD reference's settings
         self.circuit_params = CircuitParams().replace(**self.circuit)  # validated: bad names raise ValueError
         if "inputs" in self.options:  # refused here, before any chunk runs, as a bad parameter is
             sub_spaces = task_class(self.task)(1, **self.full_params).obs_slices
@@ -342,6 +343,7 @@ class Study:
             "options": _jsonable(self.options),
             "record": self.record,
             "circuit_params": _jsonable(dataclasses.asdict(self.circuit_params)),
+            **({"td": self.td} if "ref:td" in self.conditions else {}),
         }
 
     def chunks(self) -> list[Chunk]:
@@ -360,7 +362,7 @@ class Study:
                         self.seed,
                         self.trials,
                         self.overrides,
-                        self.options if plastic else {},
+                        self.options if plastic else self.td if condition == "ref:td" else {},
                         self.record if plastic and start == 0 else 0,
                         dict(self.circuit) if plastic else {},
                     )
