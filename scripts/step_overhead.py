@@ -16,6 +16,7 @@ the ratio. It also hashes each loop's records: where a change is a pure speed-up
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -32,8 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def measure(batch: int, inference: bool) -> dict:
     """One process's figures for the tree it imports nmgym from (in inference mode if ``inference``)."""
-    import contextlib
-
     import gymnasium as gym
     import torch
 

@@ -362,12 +362,19 @@ class Study:
                         self.seed,
                         self.trials,
                         self.overrides,
-                        self.options if plastic else self.td if condition == "ref:td" else {},
+                        self._agent_options(condition),
                         self.record if plastic and start == 0 else 0,
                         dict(self.circuit) if plastic else {},
                     )
                 )
         return out
+
+    def _agent_options(self, condition: str) -> dict[str, Any]:
+        """What a chunk of ``condition`` builds its agent with: the plastic options, the TD
+        reference's settings, or nothing (the random agent and the ideal observer)."""
+        if not condition.startswith("ref:"):
+            return self.options
+        return self.td if condition == "ref:td" else {}
 
     def prepare(self) -> None:
         """Create the folder and its manifest; refuse a folder that holds a different study; remove
