@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import io
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,12 +46,15 @@ def _descends(value: Any) -> bool:
 
 def _is_setting(value: Any) -> bool:
     """What an object is built with and never changes: parameters and a lesion (dataclasses),
-    kernels (callables), devices, dtypes, observation slices and bounds (numpy arrays)."""
+    kernels (callables), devices, dtypes, observation slices and read-only numpy arrays (a task's
+    observation bounds). A writable array could change, so it is neither state nor setting."""
     if isinstance(value, (tuple, list)):
         return all(_is_setting(item) or _is_state(item) for item in value)
     if isinstance(value, dict):
         return all(_is_setting(item) or _is_state(item) for item in value.values())
-    settings = (slice, torch.device, torch.dtype, np.ndarray)
+    if isinstance(value, np.ndarray):
+        return not value.flags.writeable
+    settings = (slice, torch.device, torch.dtype)
     return isinstance(value, settings) or inspect.isroutine(value) or dataclasses.is_dataclass(value)
 
 
@@ -111,11 +115,13 @@ class Checkpoint:
         path: the checkpoint file (written atomically: a kill leaves the previous one whole).
         identity: the run's settings; a file holding another run's checkpoint is refused.
         seconds: wall-clock seconds between saves.
+        announce: say on stderr when a run resumes from the file (once it is known to fit).
     """
 
     path: Path
     identity: dict[str, Any] = field(default_factory=dict)
     seconds: float = 60.0
+    announce: bool = False
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -142,6 +148,8 @@ class Checkpoint:
                 " give another --out, or delete it to start afresh"
             )
         restore(roots, payload["state"])
+        if self.announce:
+            print(f"nmgym: resuming the run saved in {self.path} at step {payload['step']}", file=sys.stderr)
         return int(payload["step"])
 
     def remove(self) -> None:

@@ -136,7 +136,7 @@ def train(
         checkpoint = None
         if out is not None:
             identity = {"task": task_class(task).__name__, "agent": agent, **settings}
-            checkpoint = Checkpoint(Path(out) / CHECKPOINT, identity, checkpoint_seconds)
+            checkpoint = Checkpoint(Path(out) / CHECKPOINT, identity, checkpoint_seconds, announce=progress)
         data = learner.run(trials, progress=progress, checkpoint=checkpoint)
         summary = summarize(task, agent, settings, data, out)
         if checkpoint is not None:

@@ -36,10 +36,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from agents.train import parse_assignments, train
-    from nmgym.results_folder import CHECKPOINT
 
-    if (Path(args.out) / CHECKPOINT).is_file():
-        print(f"nmgym: resuming the run saved in {Path(args.out) / CHECKPOINT}", file=sys.stderr)
     summary = train(
         args.task,
         args.agent,
@@ -137,8 +134,6 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from nmgym.bench import format_table, run, write
 
     result = run(

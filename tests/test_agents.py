@@ -38,6 +38,16 @@ def test_the_native_vector_env_and_the_kernel_give_the_same_run():
         assert torch.equal(a[key], b[key]), key
 
 
+@pytest.mark.parametrize("name, kwargs", [("ReversalBandit", {}), ("CueReward", {"trials_per_episode": 3})])
+def test_a_single_gym_env_gives_the_kernels_run(name, kwargs):
+    """Trials that end inside an episode (the bandit's 500-trial session, three cues an episode) and
+    episodes that end: the single env's agent sees what the kernel's does, step for step."""
+    kernel = PlasticAgent(make_task(name, 1, seed=3, **kwargs), seed=3).run(40)
+    single = PlasticAgent(gym.make(f"nmgym/{name}-v0", **kwargs), seed=3).run(40)
+    for key in ("reward", "correct", "steps"):
+        assert torch.equal(kernel[key], single[key]), key
+
+
 def test_a_batched_run_equals_the_same_agents_run_one_at_a_time():
     batched = PlasticAgent(make_task("ReversalBandit", 5, seed=2), seed=2)
     together = batched.run(60)

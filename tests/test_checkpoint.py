@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 import pytest
 import torch
 
@@ -66,6 +67,14 @@ def test_state_a_checkpoint_cannot_hold_is_an_error_not_a_silent_loss(tmp_path: 
     with pytest.raises(TypeError, match=r"cannot checkpoint agent\.circuit\.history: a deque"):
         agent.run(50, checkpoint=Checkpoint(tmp_path / "run.pt", seconds=1e-9))
     assert not (tmp_path / "run.pt").exists()
+    # A task's observation bounds are fixed (read-only), so a checkpoint takes them as settings; a
+    # numpy array that could change is state it would lose.
+    agent = PlasticAgent(make_task("CueReward", 2, seed=0), seed=0)
+    with pytest.raises(ValueError, match="read-only"):
+        agent.world.env.obs_low[0] = 5.0
+    agent.world.env.scratch = np.zeros(3)
+    with pytest.raises(TypeError, match=r"cannot checkpoint agent\.world\.env\.scratch: a ndarray"):
+        agent.run(50, checkpoint=Checkpoint(tmp_path / "run.pt", seconds=1e-9))
 
 
 def test_train_killed_resumes_bitwise_and_refuses_other_settings(tmp_path: Path, capsys) -> None:
@@ -85,7 +94,8 @@ def test_train_killed_resumes_bitwise_and_refuses_other_settings(tmp_path: Path,
     assert not (out / "summary.json").exists()
 
     assert main([*args[:-4], "--seed", "2", "--out", str(out)]) == 2
-    assert "checkpoint of another run (seed differ)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "checkpoint of another run (seed differ)" in err and "resuming" not in err
     assert main(["study", "CueReward", "--agents", "2", "--out", str(out)]) == 2  # a train folder
     assert main(args) == 0
     assert "resuming the run saved in" in capsys.readouterr().err

@@ -16,7 +16,7 @@ def test_shapes_dtypes_and_bounds(name):
     out = rollout(task, 300)
     assert out["obs"].shape == (300, 64, task.obs_dim) and out["obs"].dtype == torch.float32
     assert out["reward"].dtype == torch.float32 and out["terminated"].dtype == torch.bool
-    low, high = torch.from_numpy(task.obs_low), torch.from_numpy(task.obs_high)
+    low, high = torch.tensor(task.obs_low), torch.tensor(task.obs_high)
     assert ((out["obs"] >= low) & (out["obs"] <= high)).all()
     assert not (out["terminated"] & out["truncated"]).any()
     for key in ("correct_action", "trial_end", "decision"):

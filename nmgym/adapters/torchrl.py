@@ -55,8 +55,8 @@ class TorchRLEnv(EnvBase):
         device = self.task.device
         super().__init__(device=device, batch_size=torch.Size([num_envs]))
         shape = self.batch_size
-        low = torch.as_tensor(self.task.obs_low, device=device).expand(*shape, -1)
-        high = torch.as_tensor(self.task.obs_high, device=device).expand(*shape, -1)
+        low = torch.tensor(self.task.obs_low, device=device).expand(*shape, -1)
+        high = torch.tensor(self.task.obs_high, device=device).expand(*shape, -1)
         self.observation_spec = Composite(
             observation=Bounded(low=low, high=high, shape=(*shape, self.task.obs_dim), dtype=torch.float32),
             shape=shape,

@@ -88,6 +88,8 @@ class Task(ABC):
         self.obs_dim = len(low)
         self.obs_low = np.asarray(low, dtype=np.float32)
         self.obs_high = np.asarray(high, dtype=np.float32)
+        for bounds in (self.obs_low, self.obs_high):
+            bounds.flags.writeable = False  # fixed at construction; a checkpoint takes them as settings
 
         zeros = lambda dtype=torch.int64: torch.zeros(num_envs, dtype=dtype, device=self.device)  # noqa: E731
         self.agent_ids = torch.arange(agent_offset, agent_offset + num_envs, device=self.device)
