@@ -214,7 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     study.set_defaults(run=_study)
     rep = commands.add_parser("reproduce", help="run the effect catalogue and write effects.json and report.md")
     rep.add_argument(
-        "--quick", action="store_true", help="20 agents (SustainedAttention 64), no reference agents (under 5 minutes)"
+        "--quick",
+        action="store_true",
+        help="20 agents (CueReward and SustainedAttention 64), no reference agents (under 5 minutes)",
     )
     rep.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     rep.add_argument("--device", default="cpu", help="torch device (default cpu)")
