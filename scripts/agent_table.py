@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import time
 
 import torch
@@ -60,7 +61,7 @@ def oracle(name: str, params: dict, trials: int, agents: int, seed: int) -> dict
 def tuned_td(name: str, params: dict, trials: int, agents: int, seed: int) -> tuple[dict[str, torch.Tensor], dict]:
     """TD at the ``TD_GRID`` settings with the most last-fifth reward on ``seed + 1``, run on
     ``seed``: its records and those settings."""
-    best_score, best = -1.0, {}
+    best_score, best = -math.inf, {}  # rewards can be negative (CueReward's go penalty)
     for values in itertools.product(*TD_GRID.values()):
         settings = dict(zip(TD_GRID, values, strict=True))
         task = make_task(name, agents, seed=seed + 1, **params)
