@@ -15,6 +15,7 @@ from agents import AGENTS
 from agents.checkpoint import Checkpoint
 from agents.protocols import input_options, plastic_options, protocol
 from nmgym.circuit import CircuitParams
+from nmgym.plotting import available, pyplot
 from nmgym.results_folder import CHECKPOINT, atomic_write_text, check_folder
 from nmgym.tasks import make_task, task_class
 
@@ -168,13 +169,9 @@ def write(folder: Path, summary: dict[str, Any]) -> None:
     keys = list(summary["curve"][0])
     lines = [",".join(keys)] + [",".join(f"{row[k]:.6g}" for k in keys) for row in summary["curve"]]
     atomic_write_text(folder / "curve.csv", "\n".join(lines) + "\n")
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    if not available():
         return
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.2))
     mid = [(row["trial_start"] + row["trial_stop"]) / 2 for row in summary["curve"]]
     for key in ("correct", "reward"):

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from nmgym.envs import env_id
+from nmgym.plotting import MISSING, available
 from nmgym.tasks import TASKS, summary
 
 
@@ -55,9 +56,16 @@ def _train(args: argparse.Namespace) -> int:
     final = summary["final"]
     print(
         f"{args.task} {args.agent} (lesion {args.lesion or 'none'}), last fifth of trials: "
-        f"reward/trial {final['reward']:.3f}, correct {final['correct']:.3f}; wrote {args.out}/summary.json"
+        f"reward/trial {final['reward']:.3f}, correct {final['correct']:.3f}; wrote {args.out}/summary.json, "
+        + ("curve.csv and curve.png" if available() else "curve.csv")
     )
+    _warn_if_no_figures()
     return 0
+
+
+def _warn_if_no_figures() -> None:
+    if not available():
+        print(f"nmgym: warning: {MISSING}", file=sys.stderr)
 
 
 def _inputs(args: argparse.Namespace) -> list[str] | None:
@@ -111,7 +119,8 @@ def _study(args: argparse.Namespace) -> int:
             f"{m} {s['intact']:.3g}->{s['lesioned']:.3g} (p={s['p_value']:.2g})" for m, s in metrics.items()
         )
         print(f"{args.task} {lesion}: {cells}")
-    print(f"wrote {args.out}/report.md, summary.json, results.csv and figures")
+    print(f"wrote {', '.join(summary['files'])} in {args.out}")
+    _warn_if_no_figures()
     return 0
 
 
@@ -130,6 +139,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     for e in effects:
         print(f"{'holds' if e['holds'] else 'FAILS':<6} {e['effect']} ({e['task']}, {e['lesion']})")
     print(f"{sum(e['holds'] for e in effects)}/{len(effects)} rows hold; wrote {args.out}/report.md and effects.json")
+    _warn_if_no_figures()
     return 0
 
 

@@ -471,3 +471,26 @@ def test_a_resumed_study_removes_what_a_killed_write_left(tmp_path: Path) -> Non
     with pytest.raises(ValueError, match="holds a different study"):
         small(tmp_path / "other").prepare()  # refused: it touches nothing there
     assert (tmp_path / "other" / "chunks" / ".tmp-x.npz").exists()
+
+
+def test_without_matplotlib_every_command_says_it_drew_no_figures(tmp_path: Path, capsys, monkeypatch) -> None:
+    from nmgym.study.reproduce import markdown
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed: importing it fails
+    missing = 'matplotlib is not installed (pip install "nmgym[plot]")'
+    out = tmp_path / "s"
+    study = ["study", "ReversalBandit", "--lesion", "ne", "--agents", "2", "--trials", "20"]
+    assert main([*study, "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert missing in printed.err and ".png" not in printed.out and "report.md" in printed.out
+    assert not list(out.glob("*.png")) and missing in (out / "report.md").read_text()
+    assert not [f for f in json.loads((out / "summary.json").read_text())["files"] if f.endswith(".png")]
+    trained = tmp_path / "t"
+    assert main(["train", "ReversalBandit", "--agents", "2", "--trials", "10", "--out", str(trained)]) == 0
+    printed = capsys.readouterr()
+    assert missing in printed.err and "curve.png" not in printed.out and "curve.csv" in printed.out
+    assert (trained / "curve.csv").exists() and not (trained / "curve.png").exists()
+    host = {"cpu": "x", "cpu_capability": "y", "torch": "z", "device": "cpu"}
+    meta = {"quick": True, "agents": 2, "seed": 0, "wall": 1.0, "workers": 1, "seconds": {}, "machine": host}
+    report = markdown([], {**meta, "circuit": {}, "figures": {}})
+    assert missing in report and "learning_curves.png" not in report

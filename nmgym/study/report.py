@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from nmgym.circuit import LEVELS, CircuitParams
+from nmgym.plotting import MISSING, available, pyplot
 from nmgym.results_folder import atomic_write_text
 from nmgym.study.metrics import after_shaping, describe, reversal_blocks, task_metrics
 from nmgym.study.runner import Study
@@ -123,15 +124,6 @@ def write_tidy(folder: Path, rows: list[dict]) -> list[str]:
     return [*files, "results.parquet"]
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _width(condition: str) -> float:
     """Line width: the intact line is drawn wider, so a lesion identical to it shows inside it."""
     return 2.8 if condition == "none" else 1.3
@@ -139,7 +131,7 @@ def _width(condition: str) -> float:
 
 def plot_curves(study: Study, results: dict[str, dict[str, np.ndarray]], path: Path) -> None:
     """Learning curves (fraction correct per trial bin) with 95% CI bands, one line per condition."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for condition, records in results.items():
         edges, means = curve(records)
@@ -172,7 +164,7 @@ def plot_metric_vs(ax, xs: list[int], per_condition: dict[str, list[np.ndarray]]
 def plot_delay_sweep(delays: list[int], per_condition: dict[str, list[np.ndarray]], tau: float, path: Path) -> str:
     """DistalReward's accuracy vs delay, one study (agents trained at that delay) per point; returns
     the caption."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.6))
     plot_metric_vs(ax, delays, per_condition)
     ax.axvline(tau, color="grey", lw=0.5, ls=":")
@@ -190,7 +182,7 @@ def plot_delay_sweep(delays: list[int], per_condition: dict[str, list[np.ndarray
 
 def plot_behaviour(study: Study, results: dict[str, dict[str, np.ndarray]], summary: dict, path: Path) -> str:
     """The task's behavioural plot; returns its caption."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.6))
     per_agent = {c: {m: np.asarray(v, dtype=float) for m, v in ms.items()} for c, ms in summary["per_agent"].items()}
     p = study.full_params
@@ -281,7 +273,7 @@ def plot_traces(study: Study, results: dict[str, dict[str, np.ndarray]], path: P
     plastic = {c: t for c, t in plastic.items() if t}
     if not plastic:
         return False
-    plt = _plt()
+    plt = pyplot()
     kinds = list(dict.fromkeys(k for t in plastic.values() for k in t))
     fig, axes = plt.subplots(len(LEVELS), len(kinds), figsize=(3 * len(kinds), 6.5), sharex=True, squeeze=False)
     offsets = np.arange(-WINDOW[0], WINDOW[1])
@@ -312,14 +304,12 @@ def write_report(study: Study, results: dict[str, dict[str, np.ndarray]] | None 
     summary["undefined_metrics"] = undefined_metrics(summary)
     files = write_tidy(folder, tidy_rows(study, results, summary))
     figures: dict[str, str] = {}
-    try:
+    if available():
         plot_curves(study, results, folder / "learning_curves.png")
         figures["learning_curves.png"] = "Learning curves (fraction correct, mean and 95% CI across agents)."
         figures["behaviour.png"] = plot_behaviour(study, results, summary, folder / "behaviour.png")
         if plot_traces(study, results, folder / "modulators.png"):
             figures["modulators.png"] = "Modulator levels around trial outcomes (a few recorded agents)."
-    except ImportError:
-        figures = {}
     summary["files"] = files + list(figures) + ["summary.json", "report.md"]
     atomic_write_text(folder / "summary.json", json.dumps(_clean_json(summary), indent=1) + "\n")
     atomic_write_text(folder / "report.md", markdown(study, summary, figures))
@@ -375,4 +365,6 @@ def markdown(study: Study, summary: dict[str, Any], figures: dict[str, str]) -> 
         lines += ["", "Metrics:", ""] + [f"- `{m}`: {text}" for m, text in described if text]
     for name, caption in figures.items():
         lines += ["", f"![{caption}]({name})", "", f"*{caption}*"]
+    if not available():
+        lines += ["", f"*{MISSING}.*"]
     return "\n".join(lines) + "\n"

@@ -25,6 +25,7 @@ import torch
 
 from nmgym.bench.suite import machine
 from nmgym.circuit import CircuitParams
+from nmgym.plotting import MISSING, available
 from nmgym.results_folder import atomic_write_text, check_folder
 from nmgym.study.report import _clean_json, plot_delay_sweep, write_report
 from nmgym.study.runner import Study, check_workers, run_chunks
@@ -453,13 +454,11 @@ def reproduce(
             }
         )
     figures: dict[str, str] = {}
-    try:
+    if available():
         sweep = study_metrics(metrics, "DistalReward")
         values = {c: [ms[f"accuracy_d{d}"] for d in DR_DELAYS] for c, ms in sweep.items()}
         tau = studies[f"DistalReward-d{DR_DELAYS[0]}"].circuit_params.tau_tag  # the variant's, if any
         figures[DELAY_FIGURE] = plot_delay_sweep(list(DR_DELAYS), values, tau, out / DELAY_FIGURE)
-    except ImportError:
-        pass
     meta = {
         "quick": quick,
         "agents": agents,
@@ -528,5 +527,8 @@ def markdown(effects: list[dict], meta: dict[str, Any]) -> str:
         lines.append(f"- [{name}](studies/{name}/report.md) ({seconds:.0f} s)")
     for name, caption in meta.get("figures", {}).items():
         lines += ["", f"![{caption}]({name})", "", f"*{caption}*"]
-    lines += ["", "![Learning curves, ReversalBandit](studies/ReversalBandit/learning_curves.png)", ""]
+    if meta.get("figures"):
+        lines += ["", "![Learning curves, ReversalBandit](studies/ReversalBandit/learning_curves.png)", ""]
+    else:
+        lines += ["", f"*{MISSING}.*", ""]
     return "\n".join(lines) + "\n"
