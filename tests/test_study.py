@@ -373,11 +373,22 @@ def test_every_reproduce_row_is_decidable() -> None:
     assert used == set(STUDIES)
 
 
+# What a reproduce report's markdown needs of a run, for tests of that text alone
+REPRODUCE_META = {
+    "quick": True,
+    "agents": 2,
+    "seed": 0,
+    "wall": 1.0,
+    "workers": 1,
+    "seconds": {},
+    "machine": {"cpu": "x", "cpu_capability": "y", "torch": "z", "device": "cpu"},
+}
+
+
 def test_the_reproduce_report_names_a_circuit_variant() -> None:
     from nmgym.study.reproduce import markdown
 
-    host = {"cpu": "x", "cpu_capability": "y", "torch": "z", "device": "cpu"}
-    meta = {"quick": True, "agents": 2, "seed": 0, "wall": 1.0, "workers": 1, "seconds": {}, "machine": host}
+    meta = REPRODUCE_META
     assert "Circuit variant" not in markdown([], {**meta, "circuit": {}})
     assert "Circuit variant: ach_transient=6.0 (the plastic conditions" in markdown(
         [], {**meta, "circuit": {"ach_transient": 6.0}}
@@ -490,7 +501,5 @@ def test_without_matplotlib_every_command_says_it_drew_no_figures(tmp_path: Path
     printed = capsys.readouterr()
     assert missing in printed.err and "curve.png" not in printed.out and "curve.csv" in printed.out
     assert (trained / "curve.csv").exists() and not (trained / "curve.png").exists()
-    host = {"cpu": "x", "cpu_capability": "y", "torch": "z", "device": "cpu"}
-    meta = {"quick": True, "agents": 2, "seed": 0, "wall": 1.0, "workers": 1, "seconds": {}, "machine": host}
-    report = markdown([], {**meta, "circuit": {}, "figures": {}})
+    report = markdown([], {**REPRODUCE_META, "circuit": {}, "figures": {}})
     assert missing in report and "learning_curves.png" not in report
