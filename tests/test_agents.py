@@ -2,9 +2,11 @@
 
 import importlib
 import json
+import warnings
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 import pytest
 import torch
 
@@ -254,3 +256,20 @@ def test_train_runs_td_at_its_protocols_settings_and_records_them(tmp_path):
     assert summary["final"]["reward"] == pytest.approx(direct["reward"][:, 24:].mean().item(), abs=1e-6)
     plastic = train("WaitForReward", "plastic", agents=2, trials=3, seed=2, progress=False)
     assert "td" not in plastic["settings"]
+
+
+def test_the_stuck_agents_script_reads_each_cues_onset(monkeypatch):
+    """``scripts/cue_reward_stuck.py``: per-cue means by hand, and the DA it reads at a cue's onset
+    is the error that brings the cue's news (trained circuits: good for the target, bad for the
+    others; a step late, the cue is old news and the error near 0)."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "scripts"))
+    stuck = importlib.import_module("cue_reward_stuck")
+    go, cue = np.array([[1.0, 0.0, 1.0, 0.0]]), np.array([[0, 1, 0, 2]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # cue 3 never came: its mean is NaN
+        np.testing.assert_array_equal(stuck.per_cue(go, cue, 4), [[1.0, 0.0, 0.0, np.nan]])
+    with torch.inference_mode():
+        agent = PlasticAgent(make_task("CueReward", 16, seed=1), seed=1, record=True)
+        data = agent.run(300)
+    da = stuck.cue_onset_da(agent, data["cue"].numpy(), 300)
+    assert da[:, 0].mean() > 0.3 and da[:, 1:].mean() < -0.05, da.mean(0)

@@ -1,0 +1,78 @@
+"""CueReward's stuck agents: circuits whose policy is sure of going on a cue that is not the target.
+
+Usage: python scripts/cue_reward_stuck.py [--agents 64] [--seeds 1,2,3] [--budget 1]
+
+Trains the plastic circuit on CueReward's protocol (300 trials; ``--budget K`` trains K times as
+many) and splits the agents by their go rate on each non-target cue over the last fifth of
+trials: stuck where it exceeds 0.9 on some cue. Prints, per seed, the mean accuracy of all agents,
+of the stuck ones and of the rest, and the median over stuck agents of their DA at the onset of
+the target cue and of the non-target cues they go on. Going on a non-target cue costs only
+``go_penalty`` (0.2 against a reward of 1); once the policy is sure of going there, its gradient
+``onehot(a) - pi`` vanishes and the agent rarely withholds, so it rarely learns that withholding
+pays (the task: Schultz, Dayan & Montague 1997).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from agents import PlasticAgent
+from agents.protocols import PROTOCOLS
+from agents.train import last_fifth
+from nmgym.tasks import make_task
+
+STUCK = 0.9  # go rate on a non-target cue above which an agent counts as stuck
+
+
+def per_cue(values: np.ndarray, cue: np.ndarray, n_cues: int) -> np.ndarray:
+    """``[agents, cues]``: each agent's mean of ``values`` ``[agents, trials]`` per cue."""
+    return np.stack([np.nanmean(np.where(cue == k, values, np.nan), axis=1) for k in range(n_cues)], axis=1)
+
+
+def cue_onset_da(agent: PlasticAgent, cue: np.ndarray, trials: int) -> np.ndarray:
+    """``[agents, cues]``: each agent's mean DA at each cue's onset over the last fifth of trials."""
+    params = agent.world.env.params
+    steps = trials * params.trial_steps  # every trial has the same length; the run may go a few steps on
+    da = torch.stack(agent.circuit.levels["da"], dim=1)[:, :steps].numpy()  # one level per step
+    onset = da.reshape(-1, trials, params.trial_steps)[:, :, params.cue_step - 1]  # the error that first sees the cue
+    late = last_fifth(trials)
+    return per_cue(onset[:, late], cue[:, late], params.n_cues)
+
+
+@torch.inference_mode()
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=64)
+    parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--budget", type=int, default=1, help="train this many times the protocol's trials")
+    args = parser.parse_args()
+    trials = PROTOCOLS["CueReward"]["trials"] * args.budget
+    print(f"CueReward, {args.agents} agents, {trials} trials; last fifth of trials")
+    header = f"{'seed':>4}{'accuracy':>10}{'stuck':>7}{'their accuracy':>16}{'the rest':>10}"
+    print(header + f"{'their DA at the onset of the target / of a cue they go on':>60}")
+    for seed in (int(s) for s in args.seeds.split(",")):
+        task = make_task("CueReward", args.agents, seed=seed)
+        agent = PlasticAgent(task, seed=seed, record=True)
+        data = {k: v.numpy() for k, v in agent.run(trials).items()}
+        late = last_fifth(trials)
+        target = task.params.target_cue
+        rates = per_cue(data["go"][:, late].astype(float), data["cue"][:, late], task.params.n_cues)
+        stuck = (np.delete(rates, target, axis=1) > STUCK).any(axis=1)
+        accuracy = data["correct"][:, late].mean(axis=1)
+        onset = "no stuck agent"
+        if stuck.any():
+            da = cue_onset_da(agent, data["cue"], trials)[stuck]
+            stuck_cues = rates[stuck] > STUCK
+            stuck_cues[:, target] = False
+            on_stuck_cue = np.nanmean(np.where(stuck_cues, da, np.nan), axis=1)
+            onset = f"{np.median(da[:, target]):+.2f} / {np.median(on_stuck_cue):+.2f}"
+        rest = f"{accuracy[~stuck].mean():.3f}" if (~stuck).any() else "-"
+        theirs = f"{accuracy[stuck].mean():.3f}" if stuck.any() else "-"
+        print(f"{seed:>4}{accuracy.mean():>10.3f}{int(stuck.sum()):>7}{theirs:>16}{rest:>10}{onset:>60}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
