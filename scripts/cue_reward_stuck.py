@@ -22,14 +22,16 @@ import torch
 from agents import PlasticAgent
 from agents.protocols import PROTOCOLS
 from agents.train import last_fifth
+from nmgym.study.metrics import masked_mean
 from nmgym.tasks import make_task
 
 STUCK = 0.9  # go rate on a non-target cue above which an agent counts as stuck
 
 
 def per_cue(values: np.ndarray, cue: np.ndarray, n_cues: int) -> np.ndarray:
-    """``[agents, cues]``: each agent's mean of ``values`` ``[agents, trials]`` per cue."""
-    return np.stack([np.nanmean(np.where(cue == k, values, np.nan), axis=1) for k in range(n_cues)], axis=1)
+    """``[agents, cues]``: each agent's mean of ``values`` ``[agents, trials]`` per cue (NaN for a
+    cue it never saw)."""
+    return np.stack([masked_mean(values, cue == k) for k in range(n_cues)], axis=1)
 
 
 def cue_onset_da(agent: PlasticAgent, cue: np.ndarray, trials: int) -> np.ndarray:
@@ -67,7 +69,7 @@ def main() -> None:
             da = cue_onset_da(agent, data["cue"], trials)[stuck]
             stuck_cues = rates[stuck] > STUCK
             stuck_cues[:, target] = False
-            on_stuck_cue = np.nanmean(np.where(stuck_cues, da, np.nan), axis=1)
+            on_stuck_cue = masked_mean(da, stuck_cues)
             onset = f"{np.median(da[:, target]):+.2f} / {np.median(on_stuck_cue):+.2f}"
         rest = f"{accuracy[~stuck].mean():.3f}" if (~stuck).any() else "-"
         theirs = f"{accuracy[stuck].mean():.3f}" if stuck.any() else "-"
