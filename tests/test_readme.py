@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -43,3 +44,41 @@ def test_a_readme_example_runs_alone(block: str, tmp_path: Path):
         block = block.replace('device="cuda"', 'device="cpu"')
     run = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
+
+
+def readme_commands(program: str) -> list[str]:
+    """The README's command lines that start with ``program``, in its shell blocks (comments cut)."""
+    shell = "\n".join(re.findall(r"```bash\n(.*?)```", README.read_text(), flags=re.S))
+    lines = (line.split("#")[0].strip() for line in shell.splitlines())
+    return [line for line in lines if line.startswith(program + " ")]
+
+
+def test_the_readmes_nmgym_commands_name_real_tasks_lesions_and_parameters():
+    from nmgym.circuit import CircuitParams, parse_lesion
+    from nmgym.cli import build_parser
+    from nmgym.tasks import TASKS
+
+    commands = readme_commands("nmgym")
+    assert len(commands) >= 5
+    for line in commands:
+        args = build_parser().parse_args(shlex.split(line)[1:])  # exits (fails the test) on a flag it lacks
+        assert getattr(args, "task", None) in (None, *TASKS), line
+        lesions = getattr(args, "lesion", None) or []  # one spec for train, a list for study
+        for spec in [lesions] if isinstance(lesions, str) else lesions:
+            parse_lesion(spec)
+    # --circuit NAME=VALUE anywhere in the text, prose included
+    names = re.findall(r"--circuit ([a-z0-9_]+)=", README.read_text())
+    assert names and set(names) <= set(CircuitParams.names()), set(names) - set(CircuitParams.names())
+
+
+def test_the_readmes_scripts_run_and_take_the_flags_it_gives():
+    commands = readme_commands("python")
+    assert len(commands) >= 5
+    for line in commands:
+        script, *words = shlex.split(line)[1:]
+        usage = subprocess.run(
+            [sys.executable, script, "--help"], cwd=README.parent, capture_output=True, text=True, timeout=120
+        )
+        assert usage.returncode == 0, usage.stderr[-2000:]
+        for flag in (word for word in words if word.startswith("--")):
+            assert flag in usage.stdout, f"{script} has no {flag}"
