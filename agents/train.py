@@ -17,6 +17,7 @@ from agents.protocols import input_options, plastic_options, protocol
 from nmgym.circuit import CircuitParams
 from nmgym.plotting import available, pyplot
 from nmgym.results_folder import CHECKPOINT, atomic_write_text, check_folder
+from nmgym.study.metrics import last
 from nmgym.tasks import make_task, task_class
 
 PPO_AGENTS = ("ppo", "ppo-lstm")  # Stable-Baselines3's: trained by train_ppo, with no checkpoint
@@ -35,11 +36,6 @@ def parse_assignments(items: list[str] | None, what: str) -> dict[str, Any]:
             value = text.strip()
         out[name.strip()] = list(value) if isinstance(value, list) else value
     return out
-
-
-def last_fifth(n_trials: int) -> slice:
-    """The trials a final score averages: the last fifth (at least the last trial)."""
-    return slice(n_trials - max(1, n_trials // 5), n_trials)
 
 
 def learning_curve(data: dict[str, torch.Tensor], bins: int = 20) -> list[dict[str, float]]:
@@ -153,9 +149,9 @@ def summarize(
     The final score is the mean over agents of the last fifth of trials, as in
     ``scripts/agent_table.py``: a last bin of a twentieth can fall late in a bandit's block."""
     curve = learning_curve(data)
-    last = last_fifth(data["reward"].shape[1])
-    final = {key: data[key][:, last].mean().item() for key in ("reward", "correct")}
-    final["from_trial"] = last.start
+    late = last(data["reward"].shape[1])
+    final = {key: data[key][:, late].mean().item() for key in ("reward", "correct")}
+    final["from_trial"] = late.start
     summary = {"task": task, "agent": agent, "settings": settings, "curve": curve, "final": final}
     if out is not None:
         write(Path(out), summary)

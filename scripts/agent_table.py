@@ -31,7 +31,7 @@ from agents import IDEAL_OBSERVERS, PlasticAgent, RandomAgent, TDAgent
 from agents.protocols import PROTOCOLS as TASK_PROTOCOLS
 from agents.protocols import plastic_options
 from agents.recorder import TrialRecorder
-from agents.train import last_fifth
+from nmgym.study.metrics import last
 from nmgym.tasks import make_task
 
 # (task parameters, trials, PlasticAgent options) of each row: the tasks' training protocols, with
@@ -65,7 +65,7 @@ def tuned_td(name: str, params: dict, trials: int, agents: int, seed: int) -> tu
     for values in itertools.product(*TD_GRID.values()):
         settings = dict(zip(TD_GRID, values, strict=True))
         task = make_task(name, agents, seed=seed + 1, **params)
-        score = TDAgent(task, seed=seed + 1, **settings).run(trials)["reward"][:, last_fifth(trials)].mean()
+        score = TDAgent(task, seed=seed + 1, **settings).run(trials)["reward"][:, last(trials)].mean()
         if score > best_score:
             best_score, best = float(score), settings
     return TDAgent(make_task(name, agents, seed=seed, **params), seed=seed, **best).run(trials), best
@@ -116,8 +116,8 @@ def main() -> None:
                 cls = {"random": RandomAgent, "td": TDAgent, "plastic": PlasticAgent}.get(kind) or IDEAL_OBSERVERS[name]
                 settings = {"plastic": options, "td": TASK_PROTOCOLS[name]["td"]}.get(kind, {})
                 data = cls(task, seed=args.seed, **settings).run(trials)
-            last = last_fifth(trials)
-            cells.append(f"{data['correct'][:, last].mean():.2f} / {data['reward'][:, last].mean():+.2f}")
+            late = last(trials)
+            cells.append(f"{data['correct'][:, late].mean():.2f} / {data['reward'][:, late].mean():+.2f}")
         print(
             f"{name:<20}{trials:>7}  "
             + "  ".join(f"{c:>15}" for c in cells)

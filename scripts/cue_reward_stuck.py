@@ -21,8 +21,7 @@ import torch
 
 from agents import PlasticAgent
 from agents.protocols import PROTOCOLS
-from agents.train import last_fifth
-from nmgym.study.metrics import masked_mean
+from nmgym.study.metrics import last, masked_mean
 from nmgym.tasks import make_task
 
 STUCK = 0.9  # go rate on a non-target cue above which an agent counts as stuck
@@ -40,7 +39,7 @@ def cue_onset_da(agent: PlasticAgent, cue: np.ndarray, trials: int) -> np.ndarra
     steps = trials * params.trial_steps  # every trial has the same length; the run may go a few steps on
     da = torch.stack(agent.circuit.levels["da"], dim=1)[:, :steps].numpy()  # one level per step
     onset = da.reshape(-1, trials, params.trial_steps)[:, :, params.cue_step - 1]  # the error that first sees the cue
-    late = last_fifth(trials)
+    late = last(trials)
     return per_cue(onset[:, late], cue[:, late], params.n_cues)
 
 
@@ -59,7 +58,7 @@ def main() -> None:
         task = make_task("CueReward", args.agents, seed=seed)
         agent = PlasticAgent(task, seed=seed, record=True)
         data = {k: v.numpy() for k, v in agent.run(trials).items()}
-        late = last_fifth(trials)
+        late = last(trials)
         target = task.params.target_cue
         rates = per_cue(data["go"][:, late].astype(float), data["cue"][:, late], task.params.n_cues)
         stuck = (np.delete(rates, target, axis=1) > STUCK).any(axis=1)

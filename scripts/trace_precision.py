@@ -16,8 +16,7 @@ import torch
 from agent_table import PROTOCOLS, parse_arguments
 
 from agents import PlasticAgent
-from agents.train import last_fifth
-from nmgym.study.metrics import reversal_bandit
+from nmgym.study.metrics import last, reversal_bandit
 from nmgym.tasks import make_task
 
 PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16}
@@ -40,7 +39,7 @@ def main() -> None:
         scores = {}
         for label, dtype in PRECISIONS.items():
             data, trials = final_correct(name, args.agents, args.seed, dtype, budget=args.budget)
-            scores[label] = data["correct"][:, last_fifth(trials)].float().mean(1).numpy()
+            scores[label] = data["correct"][:, last(trials)].float().mean(1).numpy()
         diff = scores["bf16"] - scores["fp32"]
         se = diff.std(ddof=1) / np.sqrt(len(diff))
         print(

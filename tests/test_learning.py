@@ -11,6 +11,7 @@ import torch
 
 from agents import PlasticAgent, RandomAgent
 from nmgym.circuit import CircuitParams
+from nmgym.study.metrics import last
 from nmgym.tasks import make_task
 
 CASES = {
@@ -27,7 +28,7 @@ CASES = {
 @torch.inference_mode()
 def score(agent, trials: int, metric: str) -> float:
     data = agent.run(trials)
-    return data[metric][:, trials - trials // 5 :].mean().item()
+    return data[metric][:, last(trials)].mean().item()
 
 
 @pytest.mark.parametrize("name", list(CASES))
