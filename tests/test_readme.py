@@ -66,8 +66,9 @@ def test_the_readmes_nmgym_commands_name_real_tasks_lesions_and_parameters():
         lesions = getattr(args, "lesion", None) or []  # one spec for train, a list for study
         for spec in [lesions] if isinstance(lesions, str) else lesions:
             parse_lesion(spec)
-    # --circuit NAME=VALUE anywhere in the text, prose included
-    names = re.findall(r"--circuit ([a-z0-9_]+)=", README.read_text())
+    # --circuit NAME=VALUE anywhere in the README or the notes it links, prose included
+    notes = "".join(path.read_text() for path in sorted((README.parent / "docs").glob("*.md")))
+    names = re.findall(r"--circuit\s+([a-z0-9_]+)=", README.read_text() + notes)
     assert names and set(names) <= set(CircuitParams.names()), set(names) - set(CircuitParams.names())
 
 
