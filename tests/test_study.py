@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
 import signal
@@ -503,3 +504,20 @@ def test_without_matplotlib_every_command_says_it_drew_no_figures(tmp_path: Path
     assert (trained / "curve.csv").exists() and not (trained / "curve.png").exists()
     report = markdown([], {**REPRODUCE_META, "circuit": {}, "figures": {}})
     assert missing in report and "learning_curves.png" not in report
+
+
+def test_reproduce_from_python_with_its_defaults_builds_every_study(tmp_path: Path, monkeypatch) -> None:
+    """``nmgym.study.reproduce(out)`` as a script calls it: no circuit variant (``circuit=None``)."""
+    module = importlib.import_module("nmgym.study.reproduce")  # the package's `reproduce` is the function
+
+    class Built(Exception):
+        pass
+
+    def stop(jobs, **_):
+        raise Built(len(jobs))
+
+    monkeypatch.setattr(module, "run_chunks", stop)
+    with pytest.raises(Built):
+        module.reproduce(tmp_path / "r", quick=True, progress=False)
+    manifests = sorted(path.parent.name for path in (tmp_path / "r" / "studies").glob("*/manifest.json"))
+    assert manifests == sorted(module.STUDIES)

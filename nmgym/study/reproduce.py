@@ -381,7 +381,7 @@ def reproduce(
     device: str = "cpu",
     progress: bool = True,
     workers: int = 1,
-    circuit: dict | None = None,
+    circuit: dict[str, Any] | None = None,
 ) -> list:
     """Run every study, decide every row; write ``effects.json`` and ``report.md``; return the rows.
 
@@ -408,7 +408,7 @@ def reproduce(
             trials=trials,
             references=not quick,
             device=device,
-            circuit=circuit,
+            circuit=dict(circuit or {}),
         )
     out.mkdir(parents=True, exist_ok=True)  # after the studies have validated their settings
     jobs = []
