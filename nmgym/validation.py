@@ -60,7 +60,7 @@ def check_int_tuple(owner: object, name: str, low: int = 0, high: int | None = N
     object.__setattr__(owner, name, value)
 
 
-def check_choice(owner: object, name: str, choices: tuple[str, ...]) -> None:
+def check_choice(owner: object, name: str, choices: tuple[object, ...]) -> None:
     """Require a field to be one of ``choices``."""
     value = getattr(owner, name)
     if value not in choices:

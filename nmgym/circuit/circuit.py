@@ -145,6 +145,7 @@ of its operations.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 
@@ -529,7 +530,7 @@ class Circuit:
         self.B, self.K, self.N, self.D, self.A = B, K, N, D, A
         self.record = record
         self.levels: dict[str, list[torch.Tensor]] = {name: [] for name in LEVELS}
-        kw = {"device": self.device, "dtype": dtype}
+        kw: dict[str, Any] = {"device": self.device, "dtype": dtype}
 
         if input_areas is None:
             input_areas = torch.ones(K, n_inputs, dtype=torch.bool)

@@ -219,7 +219,9 @@ class CircuitWorld:
             self.episode += 1
         return self._observe(self._begin(None, seed=None if seed is None else self.seed))
 
-    def step(self, stimulation: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def step(
+        self, stimulation: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         """Apply ``stimulation`` (float ``[B, 4]`` in ``[-1, 1]``, checked), step circuits and tasks.
 
         Returns ``(obs, reward, terminated, truncated, info)`` as tensors; ``info`` holds the task's

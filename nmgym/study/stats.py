@@ -91,7 +91,7 @@ def cohens_d(a: np.ndarray, b: np.ndarray) -> float:
     return float(d.mean() / sd) if sd > 0 else (0.0 if d.mean() == 0 else float(np.sign(d.mean()) * np.inf))
 
 
-def compare(a: np.ndarray, b: np.ndarray, *, kind: str = "difference", seed: int = 0) -> dict[str, float]:
+def compare(a: np.ndarray, b: np.ndarray, *, kind: str = "difference", seed: int = 0) -> dict[str, float | str]:
     """Everything a summary reports for lesion ``b`` against intact ``a``."""
     effect, low, high = bootstrap_ci(a, b, kind=kind, seed=seed)
     return {

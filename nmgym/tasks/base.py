@@ -64,9 +64,9 @@ class Task(ABC):
     ) -> None:
         name = type(self).__name__
         for arg, value in (("num_envs", num_envs), ("agent_offset", agent_offset), ("seed", seed)):
-            low = 1 if arg == "num_envs" else 0
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name}: {arg}={value!r} is not allowed; {arg} must be an integer >= {low}")
+            least = 1 if arg == "num_envs" else 0
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ValueError(f"{name}: {arg}={value!r} is not allowed; {arg} must be an integer >= {least}")
         if params is None:
             params = self.Params()
         elif not isinstance(params, self.Params):
