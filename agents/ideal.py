@@ -16,10 +16,10 @@ from typing import Any
 import torch
 
 from agents.base import Agent
-from nmgym.tasks import ReversalBandit, SustainedAttention
+from nmgym.tasks import ReversalBandit, SustainedAttention, Task
 
 
-def _task_params(agent: Agent, task_type: type) -> Any:
+def _task_params(agent: Agent, task_type: type[Task]) -> Any:
     task = agent.world.task
     if not isinstance(task, task_type):
         got = type(task).__name__ if task is not None else type(agent.world.env).__name__

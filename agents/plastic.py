@@ -9,6 +9,7 @@ import torch
 from agents.base import Agent
 from nmgym.circuit import Circuit, CircuitParams, Lesion
 from nmgym.circuit.routing import route_inputs
+from nmgym.tasks import Task
 
 
 class PlasticAgent(Agent):
@@ -55,7 +56,7 @@ class PlasticAgent(Agent):
         n_efference = self.world.n_actions if efference else 0
         self.last_action = torch.zeros(self.B, n_efference, device=self.device)
         areas = torch.cat([areas, torch.ones(params.n_areas, n_efference, dtype=torch.bool)], dim=1)
-        offset = int(self.world.env.agent_ids[0]) if self.world.kind == "task" else 0
+        offset = int(self.world.env.agent_ids[0]) if isinstance(self.world.env, Task) else 0
         self.circuit = Circuit(
             self.B,
             len(self.columns) + n_efference,

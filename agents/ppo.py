@@ -17,6 +17,7 @@ import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import Logger
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from tqdm import tqdm
 
 from agents.recorder import TrialRecorder
@@ -74,7 +75,7 @@ def run_ppo(
     progress: bool = False,
     max_steps: int = 10**8,
     recurrent: bool = False,
-) -> tuple[dict[str, torch.Tensor], PPO]:
+) -> tuple[dict[str, torch.Tensor], OnPolicyAlgorithm]:
     """Train PPO on ``agents`` envs of ``task`` until each has finished ``trials`` trials.
 
     Args:
@@ -103,7 +104,7 @@ def run_ppo(
             from sb3_contrib import RecurrentPPO
         except ImportError as error:
             raise ValueError(f"recurrent PPO needs sb3-contrib: pip install 'nmgym[sb3]' ({error})") from error
-        model = RecurrentPPO("MlpLstmPolicy", venv, seed=seed, verbose=0, **kwargs)
+        model: OnPolicyAlgorithm = RecurrentPPO("MlpLstmPolicy", venv, seed=seed, verbose=0, **kwargs)
     else:
         model = PPO("MlpPolicy", venv, seed=seed, verbose=0, **kwargs)
     if not kwargs.get("tensorboard_log"):  # SB3's default logger leaves an empty SB3-<time> folder in the temp dir
@@ -139,13 +140,15 @@ def train_ppo(
         recurrent=recurrent,
     )
     ppo_params = {key: value for key, value in {**PPO_DEFAULTS, **(ppo or {})}.items() if key != "device"}
+    venv = model.get_env()
+    assert venv is not None  # a model keeps the env it was built on
     settings = {
         "agents": agents,
         "trials": trials,
         "seed": seed,
         "lesion": "none",
         "device": device,
-        "task_params": dataclasses.asdict(model.get_env().get_attr("params")[0]),
+        "task_params": dataclasses.asdict(venv.get_attr("params")[0]),
         "circuit_params": None,
         "ppo_params": ppo_params,
         "learners": 1,  # one policy shared by every env

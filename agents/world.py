@@ -53,7 +53,7 @@ class World:
         self.obs_dim, self.n_actions = int(obs_space.shape[0]), int(act_space.n)
         task = getattr(env.unwrapped, "task", None) if self.kind == "single" else getattr(env, "task", None)
         self.task = task if isinstance(task, Task) else None
-        self.obs_slices = dict(task.obs_slices) if self.task is not None else {"obs": slice(0, self.obs_dim)}
+        self.obs_slices = dict(self.task.obs_slices) if self.task is not None else {"obs": slice(0, self.obs_dim)}
 
     def reset(self, seed: int | None = None) -> torch.Tensor:
         if self.kind == "task":
@@ -62,10 +62,14 @@ class World:
         return self._tensor(obs).view(self.num_envs, self.obs_dim).float()
 
     def step(self, action: torch.Tensor) -> Step:
-        if self.kind == "task":
+        if isinstance(self.env, Task):
             obs, reward, terminated, truncated, info = self.env.step(action.to(self.env.device))
             boundary = info["trial_end"]
             return obs, reward, terminated, boundary, info
+        return self._gym_step(action)
+
+    def _gym_step(self, action: torch.Tensor) -> Step:
+        """A Gymnasium env's step, its arrays (or the native vector env's tensors) as ``[B]`` tensors."""
         if isinstance(self.env, TaskVectorEnv) and self.env.backend == "torch":
             act: Any = action.to(self.env.task.device)  # tensors in, no numpy round trip
         else:

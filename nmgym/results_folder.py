@@ -95,7 +95,7 @@ def remove_stale_temporaries(folder: Path, older_than: float = 600.0) -> list[Pa
 
 def atomic_write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write ``arrays`` to ``path`` so that the file is either complete or absent."""
-    atomic_write(path, lambda handle: np.savez(handle, **arrays), binary=True)
+    atomic_write(path, lambda handle: np.savez(handle, **arrays), binary=True)  # type: ignore[arg-type]  # numpy's stub: a key could be allow_pickle
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -1,7 +1,9 @@
-"""The test suite fails on lint or format errors (ruff, configured in pyproject.toml)."""
+"""The test suite fails on lint, format or type errors (ruff and mypy, configured in pyproject.toml)."""
 
+import importlib.util
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,4 +16,10 @@ def test_ruff(command):
     ruff = shutil.which("ruff")
     assert ruff, "ruff is not installed: pip install -e '.[test]'"
     result = subprocess.run([ruff, *command], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy():
+    assert importlib.util.find_spec("mypy"), "mypy is not installed: pip install -e '.[test]'"
+    result = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

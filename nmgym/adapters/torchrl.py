@@ -45,6 +45,8 @@ class TorchRLEnv(EnvBase):
         **params: task parameters.
     """
 
+    _next_seed: int | None  # the seed the next reset uses (see _set_seed)
+
     def __init__(
         self, task: str, num_envs: int = 1, *, device: str | torch.device = "cpu", seed: int = 0, **params: Any
     ):

@@ -3,6 +3,7 @@
 Prints one JSON object: ``{"Bandit-v0 single": steps_per_s, ...}``. Standalone: imports no nmgym.
 """
 
+import functools
 import json
 import sys
 import time
@@ -29,7 +30,7 @@ def rate(step, batch: int, seconds: float) -> float:
 
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
-    out = {"neurogym": version("neurogym"), "gymnasium": gym.__version__}
+    out: dict[str, str | float] = {"neurogym": version("neurogym"), "gymnasium": gym.__version__}
     for name in ("Bandit-v0", "PerceptualDecisionMaking-v0"):
         env = make(name)
         env.reset(seed=0)
@@ -41,7 +42,7 @@ def main() -> None:
                 env.reset()
 
         out[f"{name} single"] = rate(single, 1, seconds)
-        vec = gym.vector.SyncVectorEnv([lambda name=name: make(name) for _ in range(64)])
+        vec = gym.vector.SyncVectorEnv([functools.partial(make, name) for _ in range(64)])
         vec.reset(seed=0)
         out[f"{name} SyncVectorEnv(64)"] = rate(lambda vec=vec: vec.step(vec.action_space.sample()), 64, seconds)
     print(json.dumps(out))

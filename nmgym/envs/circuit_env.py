@@ -11,7 +11,7 @@ stimulation cost. An episode is one learning session of a freshly initialised ci
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -332,7 +332,7 @@ class CircuitEnv(gym.Env[np.ndarray, np.ndarray]):
     """
 
     __doc__ = (__doc__ or "") + _ARGS_DOC
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium.Env: an instance attribute)
 
     def __init__(self, task: str, *, render_mode: str | None = None, **kwargs: Any) -> None:
         if render_mode is not None:

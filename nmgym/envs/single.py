@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -22,7 +22,7 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
     already begun, so single and vector envs see the same sequence of episodes.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium.Env: an instance attribute)
 
     def __init__(self, task: str, *, device: str | torch.device = "cpu", render_mode: str | None = None, **params: Any):
         if render_mode is not None:

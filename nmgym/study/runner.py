@@ -106,11 +106,12 @@ def run_chunk(chunk: Chunk, device: str | torch.device = "cpu") -> dict[str, np.
     """Run one chunk; return its per-trial records (``[n, trials]`` arrays) and, with
     ``chunk.record``, the modulator levels of the first agents (``trace_<level>``: ``[record, steps]``).
     Nothing made here leaves it but numpy arrays, so it all runs in inference mode."""
-    from agents import IDEAL_OBSERVERS, PlasticAgent, RandomAgent, TDAgent
+    from agents import IDEAL_OBSERVERS, Agent, PlasticAgent, RandomAgent, TDAgent
     from nmgym.tasks import make_task
 
     n = chunk.stop - chunk.start
     env = make_task(chunk.task, n, seed=chunk.seed, agent_offset=chunk.start, device=device, **chunk.params)
+    agent: Agent
     if chunk.condition == "ref:td":
         agent = TDAgent(env, seed=chunk.seed, **chunk.options)
     elif chunk.condition == "ref:random":
@@ -349,9 +350,11 @@ class Study:
     def chunks(self) -> list[Chunk]:
         """Every chunk of the study, condition by condition."""
         out = []
+        size, trials = self.chunk_size, self.trials
+        assert size is not None and trials is not None  # set by __post_init__
         for condition in self.conditions:
-            for start in range(0, self.agents, self.chunk_size):
-                stop = min(self.agents, start + self.chunk_size)
+            for start in range(0, self.agents, size):
+                stop = min(self.agents, start + size)
                 plastic = not condition.startswith("ref:")
                 out.append(
                     Chunk(
@@ -360,7 +363,7 @@ class Study:
                         start,
                         stop,
                         self.seed,
-                        self.trials,
+                        trials,
                         self.overrides,
                         self._agent_options(condition),
                         self.record if plastic and start == 0 else 0,
@@ -373,7 +376,7 @@ class Study:
         """What a chunk of ``condition`` builds its agent with: the plastic options, the TD
         reference's settings, or nothing (the random agent and the ideal observer)."""
         if not condition.startswith("ref:"):
-            return self.options
+            return self.options or {}
         return self.td if condition == "ref:td" else {}
 
     def prepare(self) -> None:
