@@ -166,6 +166,17 @@ CIRCUIT_HELP = "circuit parameter over the default (repeatable; `nmgym circuit` 
 WORKERS_HELP = "processes running chunks side by side (default: one per CPU on a CPU device, 1 on an accelerator)"
 
 
+def count(text: str) -> int:
+    """An argparse type for ``--agents``, ``--trials``, ``--steps`` and ``--chunk-size``: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nmgym",
@@ -178,8 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
         "circuit", help="list the circuit's parameters (--circuit NAME=VALUE) with defaults and meanings"
     ).set_defaults(run=_circuit)
     demo = commands.add_parser("demo", help="score random and oracle policies on every task")
-    demo.add_argument("--agents", type=int, default=1024, help="agents per task and policy (default 1024)")
-    demo.add_argument("--steps", type=int, default=1000, help="steps per run (default 1000)")
+    demo.add_argument("--agents", type=count, default=1024, help="agents per task and policy (default 1024)")
+    demo.add_argument("--steps", type=count, default=1000, help="steps per run (default 1000)")
     demo.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     demo.add_argument("--device", default="cpu", help="torch device (default cpu)")
     demo.set_defaults(run=_demo)
@@ -188,8 +199,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--agent", default="plastic", help="plastic, td (protocol settings), random, ppo or ppo-lstm (default plastic)"
     )
-    train.add_argument("--agents", type=int, default=64, help="agents trained side by side (default 64)")
-    train.add_argument("--trials", type=int, default=None, help="trials per agent (default: the task's protocol)")
+    train.add_argument("--agents", type=count, default=64, help="agents trained side by side (default 64)")
+    train.add_argument("--trials", type=count, default=None, help="trials per agent (default: the task's protocol)")
     train.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     train.add_argument("--lesion", default=None, help="lesion spec for the plastic agent, e.g. ne or da:delay=5")
     train.add_argument("--device", default="cpu", help="torch device (default cpu)")
@@ -211,10 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     study = commands.add_parser("study", help="intact vs lesioned circuits on the same seeds: stats, figures, report")
     study.add_argument("task", help="task name, e.g. ReversalBandit (see `nmgym tasks`)")
     study.add_argument("--lesion", action="append", metavar="SPEC", help="lesion spec, e.g. ne (repeatable)")
-    study.add_argument("--agents", type=int, default=20, help="agents per condition (default 20)")
+    study.add_argument("--agents", type=count, default=20, help="agents per condition (default 20)")
     study.add_argument("--seed", type=int, default=0, help="seed shared by every condition (default 0)")
-    study.add_argument("--trials", type=int, default=None, help="trials per agent (default: the task's protocol)")
-    study.add_argument("--chunk-size", type=int, default=None, help="agents per resumable chunk (default: all)")
+    study.add_argument("--trials", type=count, default=None, help="trials per agent (default: the task's protocol)")
+    study.add_argument("--chunk-size", type=count, default=None, help="agents per resumable chunk (default: all)")
     study.add_argument("--device", default="cpu", help="torch device (default cpu)")
     study.add_argument("--param", action="append", metavar="NAME=VALUE", help="task parameter (repeatable)")
     study.add_argument("--circuit", action="append", metavar="NAME=VALUE", help=CIRCUIT_HELP)
@@ -267,7 +278,10 @@ def _saved_on_interrupt(args: argparse.Namespace) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as done:  # --help (0) or a bad argument (2, after argparse's message)
+        return int(done.code or 0)
     main_thread = threading.current_thread() is threading.main_thread()  # where signals can be handled
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
