@@ -19,8 +19,22 @@ from tests.conftest import TASK_NAMES
 @pytest.mark.parametrize("name", TASK_NAMES)
 def test_gymnasium_and_sb3_checkers_pass(name):
     env = gym.make(nmgym.env_id(name))
-    check_env(env.unwrapped, skip_render_check=True)
+    check_env(env.unwrapped)
     sb3_check_env(env.unwrapped, warn=True)
+
+
+def test_every_env_renders_nothing_as_gymnasium_specifies_for_no_render_mode():
+    envs = [
+        gym.make("nmgym/CueReward-v0"),
+        gym.make_vec("nmgym/CueReward-v0", num_envs=2),
+        gym.make("nmgym/Circuit-CueReward-v0", session_trials=2),
+        gym.make_vec("nmgym/Circuit-CueReward-v0", num_envs=2, session_trials=2),
+    ]
+    for env in envs:
+        env.reset(seed=0)
+        assert env.render_mode is None and env.render() is None
+        with pytest.raises(ValueError, match="render_mode='human' is not supported"):
+            type(env.unwrapped)("CueReward", render_mode="human")
 
 
 def test_make_without_prior_import_and_make_vec_returns_the_native_env():

@@ -23,6 +23,7 @@ from gymnasium.vector.utils import batch_space
 from nmgym import counter_rng
 from nmgym.circuit import LEVELS, Circuit, CircuitParams, Lesion, parse_lesion
 from nmgym.circuit.routing import route_inputs
+from nmgym.envs.rendering import NoRendering, check_render_mode
 from nmgym.envs.spaces import to_numpy
 from nmgym.envs.vector import BACKENDS, _autoreset_mode
 from nmgym.tasks import Task, task_class
@@ -281,7 +282,7 @@ _ARGS_DOC = """
 """
 
 
-class CircuitEnv(gym.Env[np.ndarray, np.ndarray]):
+class CircuitEnv(NoRendering, gym.Env[np.ndarray, np.ndarray]):
     """A neuromodulated circuit learning a task, stimulated by the acting agent (a controller).
 
     ## Description
@@ -335,8 +336,7 @@ class CircuitEnv(gym.Env[np.ndarray, np.ndarray]):
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium.Env: an instance attribute)
 
     def __init__(self, task: str, *, render_mode: str | None = None, **kwargs: Any) -> None:
-        if render_mode is not None:
-            raise ValueError(f"render_mode={render_mode!r} is not supported; circuit envs do not render")
+        check_render_mode(render_mode, "circuit envs")
         self.world = CircuitWorld(task, 1, **kwargs)
         self.observation_space = spaces.Box(self.world.obs_low, self.world.obs_high, dtype=np.float32)
         self.action_space = spaces.Box(-1.0, 1.0, (N_CHANNELS,), dtype=np.float32)
@@ -365,7 +365,7 @@ class CircuitEnv(gym.Env[np.ndarray, np.ndarray]):
         return out, float(reward[0]), bool(terminated[0]), done, info_out
 
 
-class CircuitVectorEnv(VectorEnv):
+class CircuitVectorEnv(NoRendering, VectorEnv):
     """``num_envs`` circuits, each learning its own task instance, as one native vector env.
 
     Made by ``gymnasium.make_vec("nmgym/Circuit-<Task>-v0", num_envs=B, **kwargs)``; spaces,
@@ -389,8 +389,7 @@ class CircuitVectorEnv(VectorEnv):
     ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r} is not allowed; choose one of {', '.join(BACKENDS)}")
-        if render_mode is not None:
-            raise ValueError(f"render_mode={render_mode!r} is not supported; circuit envs do not render")
+        check_render_mode(render_mode, "circuit envs")
         if _autoreset_mode(autoreset_mode) != AutoresetMode.SAME_STEP:
             raise ValueError(f"autoreset_mode={autoreset_mode!r} is not supported; circuit envs use same_step")
         self.world = CircuitWorld(task, num_envs, device=device, **kwargs)

@@ -8,11 +8,12 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from nmgym.envs.rendering import NoRendering, check_render_mode
 from nmgym.envs.spaces import action_space, observation_space
 from nmgym.tasks import task_class
 
 
-class TaskEnv(gym.Env[np.ndarray, np.int64]):
+class TaskEnv(NoRendering, gym.Env[np.ndarray, np.int64]):
     """A Gymnasium env over one instance of an nmgym task.
 
     Made by ``gymnasium.make("nmgym/<Task>-v0", **params)``: every keyword that is not
@@ -25,8 +26,7 @@ class TaskEnv(gym.Env[np.ndarray, np.int64]):
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012 (gymnasium.Env: an instance attribute)
 
     def __init__(self, task: str, *, device: str | torch.device = "cpu", render_mode: str | None = None, **params: Any):
-        if render_mode is not None:
-            raise ValueError(f"render_mode={render_mode!r} is not supported; nmgym tasks do not render")
+        check_render_mode(render_mode, "nmgym tasks")
         self.task = task_class(task)(1, device=device, keep_final_obs=True, **params)
         self.observation_space = observation_space(self.task)
         self.action_space = action_space(self.task)

@@ -9,6 +9,7 @@ import torch
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from nmgym.envs.rendering import NoRendering, check_render_mode
 from nmgym.envs.spaces import action_space, observation_space, to_numpy
 from nmgym.tasks import task_class
 
@@ -27,7 +28,7 @@ def _autoreset_mode(mode: AutoresetMode | str) -> AutoresetMode:
     raise ValueError(f"autoreset_mode={mode!r} is not allowed; choose one of {allowed} (any case)")
 
 
-class TaskVectorEnv(VectorEnv):
+class TaskVectorEnv(NoRendering, VectorEnv):
     """``num_envs`` instances of an nmgym task behind Gymnasium's ``VectorEnv`` API.
 
     Made by ``gymnasium.make_vec("nmgym/<Task>-v0", num_envs=N, **kwargs)``.
@@ -65,8 +66,7 @@ class TaskVectorEnv(VectorEnv):
     ):
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r} is not allowed; choose one of {', '.join(BACKENDS)}")
-        if render_mode is not None:
-            raise ValueError(f"render_mode={render_mode!r} is not supported; nmgym tasks do not render")
+        check_render_mode(render_mode, "nmgym tasks")
         self.autoreset_mode = _autoreset_mode(autoreset_mode)
         self.task = task_class(task)(num_envs, device=device, agent_offset=agent_offset, keep_final_obs=True, **params)
         self.num_envs = num_envs
