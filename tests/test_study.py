@@ -521,3 +521,12 @@ def test_reproduce_from_python_with_its_defaults_builds_every_study(tmp_path: Pa
         module.reproduce(tmp_path / "r", quick=True, progress=False)
     manifests = sorted(path.parent.name for path in (tmp_path / "r" / "studies").glob("*/manifest.json"))
     assert manifests == sorted(module.STUDIES)
+
+
+def test_a_study_from_python_takes_one_lesion_as_a_string_and_none_for_no_overrides(tmp_path: Path) -> None:
+    study = Study("ReversalBandit", "ne=0.5", agents=2, seed=0, out=tmp_path / "s", params=None, circuit=None)
+    assert study.conditions[:2] == ["none", "ne=0.5"]  # not the specs 'n', 'e', ...
+    assert (
+        study.circuit_params == CircuitParams()
+        and study.overrides == Study("ReversalBandit", ["ne=0.5"], agents=2, seed=0, out=tmp_path / "t").overrides
+    )

@@ -275,7 +275,7 @@ class Study:
 
     Args:
         task: task name.
-        lesions: lesion specs (``none`` is always added first).
+        lesions: lesion specs (``none`` is always added first); one spec may be given as a string.
         agents: agents per condition.
         seed: the shared seed.
         out: the study folder.
@@ -291,7 +291,7 @@ class Study:
     """
 
     task: str
-    lesions: list[str]
+    lesions: list[str] | str
     agents: int
     seed: int
     out: Path
@@ -306,6 +306,9 @@ class Study:
 
     def __post_init__(self) -> None:
         task_class(self.task)
+        # Python callers' shorthands: one spec as a string ("ne" is not the specs "n" and "e"), None for {}
+        self.lesions = [self.lesions] if isinstance(self.lesions, str) else list(self.lesions)
+        self.params, self.circuit = dict(self.params or {}), dict(self.circuit or {})
         defaults = protocol(self.task)
         self.trials = defaults["trials"] if self.trials is None else self.trials
         self.chunk_size = self.agents if self.chunk_size is None else self.chunk_size
