@@ -136,3 +136,27 @@ def test_an_unusable_device_is_refused_with_a_reason(device, message):
 def test_cuda_on_a_machine_without_it_says_why():
     with pytest.raises(ValueError, match=r"device 'cuda' is not available: (this torch build has no CUDA|no CUDA GPU)"):
         make_task("CueReward", 2, device="cuda")
+
+
+def test_circuit_params_given_as_a_dict_are_refused_with_the_way_to_build_them():
+    from agents import PlasticAgent
+    from nmgym.circuit import Circuit
+
+    for build, owner in (
+        (lambda: PlasticAgent(CueReward(2, seed=0), params={"beta": 2.0}), "PlasticAgent"),
+        (lambda: Circuit(2, 3, 2, params={"beta": 2.0}), "Circuit"),
+    ):
+        with pytest.raises(
+            TypeError, match=rf"{owner}: params must be a CircuitParams, e\.g\. CircuitParams\(beta=2\.0\)"
+        ):
+            build()
+
+
+def test_one_input_sub_space_may_be_named_by_a_string():
+    from agents import PlasticAgent
+    from nmgym.tasks import ReversalBandit
+
+    one = PlasticAgent(ReversalBandit(2, seed=0), inputs="trial", seed=0)
+    assert one.columns.tolist() == PlasticAgent(ReversalBandit(2, seed=0), inputs=("trial",), seed=0).columns.tolist()
+    with pytest.raises(ValueError, match=r"unknown input sub-space\(s\) \['trail'\]"):
+        PlasticAgent(ReversalBandit(2, seed=0), inputs="trail", seed=0)
