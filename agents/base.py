@@ -17,6 +17,8 @@ class Agent(ABC):
     """A batch of learners acting on a :class:`World`; subclasses supply the policy and learning."""
 
     def __init__(self, env, *, device: str | torch.device | None = None, seed: int = 0):
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:  # as the tasks' seeds
+            raise ValueError(f"{type(self).__name__}: seed={seed!r} is not allowed; seed must be an integer >= 0")
         self.world = World(env, device=device)
         self.device = self.world.device
         self.B = self.world.num_envs

@@ -160,3 +160,17 @@ def test_one_input_sub_space_may_be_named_by_a_string():
     assert one.columns.tolist() == PlasticAgent(ReversalBandit(2, seed=0), inputs=("trial",), seed=0).columns.tolist()
     with pytest.raises(ValueError, match=r"unknown input sub-space\(s\) \['trail'\]"):
         PlasticAgent(ReversalBandit(2, seed=0), inputs="trail", seed=0)
+
+
+def test_agents_and_circuits_refuse_a_seed_the_tasks_refuse():
+    from agents import PlasticAgent, RandomAgent, TDAgent
+    from nmgym.circuit import Circuit
+
+    for cls in (PlasticAgent, TDAgent, RandomAgent):
+        for seed in (-1, 1.5, True):
+            with pytest.raises(ValueError, match=rf"{cls.__name__}: seed={seed!r} is not allowed"):
+                cls(CueReward(2, seed=0), seed=seed)
+    with pytest.raises(ValueError, match="Circuit: seed=-1 is not allowed"):
+        Circuit(2, 3, 2, seed=-1)
+    with pytest.raises(ValueError, match="Circuit: agent_offset=-2 is not allowed"):
+        Circuit(2, 3, 2, agent_offset=-2)

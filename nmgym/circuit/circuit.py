@@ -520,7 +520,13 @@ class Circuit:
         compile: bool = False,
         trace_dtype: torch.dtype | None = None,
     ) -> None:
-        for name, value, low in (("num_agents", num_agents, 1), ("n_inputs", n_inputs, 1), ("n_actions", n_actions, 2)):
+        for name, value, low in (
+            ("num_agents", num_agents, 1),
+            ("n_inputs", n_inputs, 1),
+            ("n_actions", n_actions, 2),
+            ("seed", seed, 0),
+            ("agent_offset", agent_offset, 0),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"Circuit: {name}={value!r} is not allowed; {name} must be an integer >= {low}")
         self.p = p = circuit_params(params, "Circuit")
