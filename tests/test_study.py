@@ -530,3 +530,19 @@ def test_a_study_from_python_takes_one_lesion_as_a_string_and_none_for_no_overri
         study.circuit_params == CircuitParams()
         and study.overrides == Study("ReversalBandit", ["ne=0.5"], agents=2, seed=0, out=tmp_path / "t").overrides
     )
+
+
+def test_reproduce_refuses_a_folder_of_another_reproduction_by_its_own_name(tmp_path: Path, monkeypatch) -> None:
+    module = importlib.import_module("nmgym.study.reproduce")
+
+    class Built(Exception):
+        pass
+
+    def stop(jobs, **_):
+        raise Built
+
+    monkeypatch.setattr(module, "run_chunks", stop)
+    with pytest.raises(Built):
+        module.reproduce(tmp_path / "r", quick=True, progress=False)  # writes the studies' manifests
+    with pytest.raises(ValueError, match=r"--out .*r holds a reproduction with other settings \(studies/\w+: seed"):
+        module.reproduce(tmp_path / "r", quick=True, seed=1, progress=False)

@@ -28,7 +28,7 @@ from nmgym.circuit import CircuitParams
 from nmgym.plotting import MISSING, available
 from nmgym.results_folder import atomic_write_text, check_folder
 from nmgym.study.report import _clean_json, plot_delay_sweep, write_report
-from nmgym.study.runner import Study, check_workers, run_chunks
+from nmgym.study.runner import Study, StudyMismatch, check_workers, run_chunks
 from nmgym.study.stats import compare
 
 TAU_TAG = round(CircuitParams().tau_tag)  # the circuit's default tag time constant, in steps
@@ -412,8 +412,14 @@ def reproduce(
         )
     out.mkdir(parents=True, exist_ok=True)  # after the studies have validated their settings
     jobs = []
-    for study in studies.values():
-        study.prepare()
+    for name, study in studies.items():
+        try:
+            study.prepare()
+        except StudyMismatch as mismatch:  # the whole reproduction differs, not one study of it
+            raise ValueError(
+                f"--out {out} holds a reproduction with other settings (studies/{name}: {mismatch.differences}); "
+                "choose another --out or delete that folder"
+            ) from mismatch
         jobs += [(chunk, study.out / "chunks" / chunk.name) for chunk in study.pending()]
     total = sum(len(study.chunks()) for study in studies.values())
     seconds = run_chunks(

@@ -38,6 +38,18 @@ from nmgym.validation import check_device
 
 REFERENCES = ("ref:td", "ref:random", "ref:ideal")  # ref:ideal only where the task has an ideal observer
 MANIFEST = "manifest.json"
+
+
+class StudyMismatch(ValueError):
+    """A study folder holds a different study; ``differences`` says what differs."""
+
+    def __init__(self, folder: Path, differences: str):
+        super().__init__(
+            f"{folder} holds a different study ({differences}); choose another --out or delete that folder"
+        )
+        self.differences = differences
+
+
 STUDY_VERSION = 1
 
 
@@ -397,9 +409,7 @@ class Study:
             if theirs != mine:
                 keys = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
                 diffs = "; ".join(_difference(k, theirs.get(k), mine.get(k)) for k in keys)
-                raise ValueError(
-                    f"{self.out} holds a different study ({diffs}); choose another --out or delete that folder"
-                )
+                raise StudyMismatch(self.out, diffs)
         else:
             atomic_write_text(path, json.dumps(mine, indent=2) + "\n")
         for folder in (self.out, self.out / "chunks"):  # what a killed run of this study was writing
