@@ -11,18 +11,18 @@ from tqdm import tqdm
 from agents.checkpoint import Checkpoint
 from agents.recorder import TrialRecorder
 from agents.world import World
+from nmgym.validation import check_int
 
 
 class Agent(ABC):
     """A batch of learners acting on a :class:`World`; subclasses supply the policy and learning."""
 
     def __init__(self, env, *, device: str | torch.device | None = None, seed: int = 0):
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:  # as the tasks' seeds
-            raise ValueError(f"{type(self).__name__}: seed={seed!r} is not allowed; seed must be an integer >= 0")
+        self.seed = seed
+        check_int(self, "seed", low=0)  # as the tasks' seeds
         self.world = World(env, device=device)
         self.device = self.world.device
         self.B = self.world.num_envs
-        self.seed = seed
 
     @abstractmethod
     def begin(self, obs: torch.Tensor) -> None:

@@ -8,7 +8,6 @@ import torch
 
 from agents.base import Agent
 from nmgym.circuit import Circuit, CircuitParams, Lesion
-from nmgym.circuit.params import circuit_params
 from nmgym.circuit.routing import route_inputs
 from nmgym.tasks import Task
 
@@ -50,7 +49,7 @@ class PlasticAgent(Agent):
         trace_dtype: torch.dtype | None = None,
     ):
         super().__init__(env, device=device, seed=seed)
-        params = circuit_params(params, "PlasticAgent")
+        params = CircuitParams.given(params, "PlasticAgent", example="beta=2.0")
         columns, areas = route_inputs(self.world.obs_slices, inputs, params.n_areas)
         self.columns = columns.to(self.device)
         self.efference = efference

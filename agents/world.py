@@ -56,7 +56,7 @@ class World:
         self.obs_slices = dict(self.task.obs_slices) if self.task is not None else {"obs": slice(0, self.obs_dim)}
 
     def reset(self, seed: int | None = None) -> torch.Tensor:
-        if self.kind == "task":
+        if isinstance(self.env, Task):
             return self.env.reset(seed=seed)[0].to(self.device)
         obs, _ = self.env.reset(seed=seed)
         return self._tensor(obs).view(self.num_envs, self.obs_dim).float()

@@ -95,6 +95,21 @@ class Replaceable:
     def names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(cls))  # type: ignore[arg-type]
 
+    @classmethod
+    def given(cls, params: Any, owner: str, example: str = "") -> Self:
+        """``params`` as ``owner`` received it: the defaults for ``None``; anything but an instance
+        (a dict, say) is refused with the way to build one (``example``: keyword arguments)."""
+        if params is None:
+            return cls()
+        if not isinstance(params, cls):
+            name = cls.__name__
+            built = f"{name}({example}) or " if example else ""
+            raise TypeError(
+                f"{owner}: params must be a {name}, e.g. {built}{name}().replace(**overrides); "
+                f"got {type(params).__name__}"
+            )
+        return params
+
     def replace(self, **overrides: Any) -> Self:
         """A copy with some fields changed; an unknown name raises ``ValueError`` listing the known ones."""
         unknown = sorted(set(overrides) - set(self.names()))

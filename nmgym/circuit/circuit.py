@@ -151,7 +151,7 @@ import torch
 
 from nmgym import counter_rng
 from nmgym.circuit.lesion import Lesion, Modulation, parse_lesion
-from nmgym.circuit.params import CircuitParams, circuit_params
+from nmgym.circuit.params import CircuitParams
 from nmgym.circuit.plasticity import capture, capture_and_tag, capture_and_tag_fusible, matvec, tag
 from nmgym.compiled import compiled_if, skips_idle_work
 from nmgym.validation import check_device
@@ -529,7 +529,7 @@ class Circuit:
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"Circuit: {name}={value!r} is not allowed; {name} must be an integer >= {low}")
-        self.p = p = circuit_params(params, "Circuit")
+        self.p = p = CircuitParams.given(params, "Circuit", example="beta=2.0")
         self.lesion = parse_lesion(lesion)
         self.device, self.dtype = check_device(device), dtype
         B, K, N, D, A = num_agents, p.n_areas, p.units, n_inputs + 1, n_actions

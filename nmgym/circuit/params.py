@@ -158,18 +158,6 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 
-def circuit_params(params: CircuitParams | None, owner: str) -> CircuitParams:
-    """``params``, or the defaults for ``None``; anything else (a dict, say) is refused by ``owner``."""
-    if params is None:
-        return CircuitParams()
-    if not isinstance(params, CircuitParams):
-        raise TypeError(
-            f"{owner}: params must be a CircuitParams, e.g. CircuitParams(beta=2.0) or "
-            f"CircuitParams().replace(**overrides); got {type(params).__name__}"
-        )
-    return params
-
-
 def describe_parameters() -> str:
     """Every parameter with its default and what it sets, one per line."""
     defaults = CircuitParams()

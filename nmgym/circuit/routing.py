@@ -12,9 +12,9 @@ def route_inputs(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Columns of the observation to feed the circuit, and the ``[n_areas, len(columns)]`` routing.
 
-    ``inputs`` names the observation sub-spaces to keep (all if ``None``; one name may be a string). Sub-spaces named
-    ``area_a``, ``area_b``, ... feed only the matching area (as in CrossAreaXOR); the rest feed
-    every area. An unknown name raises ``ValueError`` listing the sub-spaces there are.
+    ``inputs`` names the observation sub-spaces to keep (all if ``None``; one name may be a
+    string). Sub-spaces named ``area_a``, ``area_b``, ... feed only the matching area (as in
+    CrossAreaXOR); the rest feed every area. An unknown name raises ``ValueError`` listing the sub-spaces there are.
     """
     names = list(slices) if inputs is None else [inputs] if isinstance(inputs, str) else list(inputs)
     unknown = [name for name in names if name not in slices]

@@ -365,6 +365,6 @@ def markdown(study: Study, summary: dict[str, Any], figures: dict[str, str]) -> 
         lines += ["", "Metrics:", ""] + [f"- `{m}`: {text}" for m, text in described if text]
     for name, caption in figures.items():
         lines += ["", f"![{caption}]({name})", "", f"*{caption}*"]
-    if not available():
+    if not figures:  # drawn wherever matplotlib is installed
         lines += ["", f"*{MISSING}.*"]
     return "\n".join(lines) + "\n"

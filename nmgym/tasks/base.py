@@ -67,11 +67,7 @@ class Task(ABC):
             least = 1 if arg == "num_envs" else 0
             if isinstance(value, bool) or not isinstance(value, int) or value < least:
                 raise ValueError(f"{name}: {arg}={value!r} is not allowed; {arg} must be an integer >= {least}")
-        if params is None:
-            params = self.Params()
-        elif not isinstance(params, self.Params):
-            raise TypeError(f"{name}: params must be a {self.Params.__name__}, got {type(params).__name__}")
-        self.params = params.replace(**overrides)
+        self.params = self.Params.given(params, name).replace(**overrides)
         self.num_envs = num_envs
         self.device = check_device(device)  # concrete: "cuda" -> "cuda:0"
         self.keep_final_obs = keep_final_obs
