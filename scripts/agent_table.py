@@ -24,6 +24,7 @@ import argparse
 import itertools
 import math
 import time
+from typing import Any
 
 import torch
 
@@ -58,12 +59,14 @@ def oracle(name: str, params: dict, trials: int, agents: int, seed: int) -> dict
     return recorder.data
 
 
-def tuned_td(name: str, params: dict, trials: int, agents: int, seed: int) -> tuple[dict[str, torch.Tensor], dict]:
+def tuned_td(
+    name: str, params: dict, trials: int, agents: int, seed: int
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """TD at the ``TD_GRID`` settings with the most last-fifth reward on ``seed + 1``, run on
     ``seed``: its records and those settings."""
-    best_score, best = -math.inf, {}  # rewards can be negative (CueReward's go penalty)
+    best_score, best = -math.inf, dict[str, Any]()  # rewards can be negative (CueReward's go penalty)
     for values in itertools.product(*TD_GRID.values()):
-        settings = dict(zip(TD_GRID, values, strict=True))
+        settings: dict[str, Any] = dict(zip(TD_GRID, values, strict=True))
         task = make_task(name, agents, seed=seed + 1, **params)
         score = TDAgent(task, seed=seed + 1, **settings).run(trials)["reward"][:, last(trials)].mean()
         if score > best_score:
@@ -101,7 +104,8 @@ def main() -> None:
     for name in args.tasks.split(","):
         params, trials, options = PROTOCOLS[name]
         trials *= args.budget
-        cells, tuned = [], {}
+        cells: list[str] = []
+        tuned: dict[str, Any] = {}
         start = time.perf_counter()
         for kind in kinds:
             if kind == "ideal" and name not in IDEAL_OBSERVERS:

@@ -30,7 +30,7 @@ from nmgym.circuit import LEVELS
 from nmgym.envs import CircuitVectorEnv
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV_KW = {"lesion": "ne", "inputs": ("trial",)}
+INPUTS = ("trial",)  # the policy sees the trial sub-space only
 BLOCK, WINDOW, CRITERION = 50, 10, 0.8
 
 
@@ -93,7 +93,7 @@ def evaluate(
     """One 500-trial session of ``eval_envs`` fresh circuits (held-out seed); per-trial records."""
     env = CircuitVectorEnv(
         "ReversalBandit", args.eval_envs, backend="torch", device=args.device, stim_cost=args.stim_cost,
-        **{**ENV_KW, "lesion": lesion},
+        lesion=lesion, inputs=INPUTS,
     )  # fmt: skip
     obs, _ = env.reset(seed=10_000 + args.seed)
     correct, reward, stim = [], [], []
@@ -116,8 +116,9 @@ def evaluate(
 def train(args: argparse.Namespace) -> Controller:
     device = torch.device(args.device)
     env = CircuitVectorEnv(
-        "ReversalBandit", args.num_envs, backend="torch", device=device, stim_cost=args.stim_cost, **ENV_KW
-    )
+        "ReversalBandit", args.num_envs, backend="torch", device=device, stim_cost=args.stim_cost,
+        lesion="ne", inputs=INPUTS,
+    )  # fmt: skip
     obs, _ = env.reset(seed=args.seed)
     agent = Controller(obs.shape[-1], 4).to(device)
     optimizer = torch.optim.Adam(agent.parameters(), lr=args.lr, eps=1e-5)

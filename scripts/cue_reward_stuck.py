@@ -23,6 +23,7 @@ from agents import PlasticAgent
 from agents.protocols import PROTOCOLS
 from nmgym.study.metrics import last, masked_mean
 from nmgym.tasks import make_task
+from nmgym.tasks.cue_reward import CueRewardParams
 
 STUCK = 0.9  # go rate on a non-target cue above which an agent counts as stuck
 
@@ -33,9 +34,8 @@ def per_cue(values: np.ndarray, cue: np.ndarray, n_cues: int) -> np.ndarray:
     return np.stack([masked_mean(values, cue == k) for k in range(n_cues)], axis=1)
 
 
-def cue_onset_da(agent: PlasticAgent, cue: np.ndarray, trials: int) -> np.ndarray:
+def cue_onset_da(agent: PlasticAgent, params: CueRewardParams, cue: np.ndarray, trials: int) -> np.ndarray:
     """``[agents, cues]``: each agent's mean DA at each cue's onset over the last fifth of trials."""
-    params = agent.world.env.params
     steps = trials * params.trial_steps  # every trial has the same length; the run may go a few steps on
     da = torch.stack(agent.circuit.levels["da"], dim=1)[:, :steps].numpy()  # one level per step
     onset = da.reshape(-1, trials, params.trial_steps)[:, :, params.cue_step - 1]  # the error that first sees the cue
@@ -59,13 +59,15 @@ def main() -> None:
         agent = PlasticAgent(task, seed=seed, record=True)
         data = {k: v.numpy() for k, v in agent.run(trials).items()}
         late = last(trials)
-        target = task.params.target_cue
-        rates = per_cue(data["go"][:, late].astype(float), data["cue"][:, late], task.params.n_cues)
+        params = task.params
+        assert isinstance(params, CueRewardParams)
+        target = params.target_cue
+        rates = per_cue(data["go"][:, late].astype(float), data["cue"][:, late], params.n_cues)
         stuck = (np.delete(rates, target, axis=1) > STUCK).any(axis=1)
         accuracy = data["correct"][:, late].mean(axis=1)
         onset = "no stuck agent"
         if stuck.any():
-            da = cue_onset_da(agent, data["cue"], trials)[stuck]
+            da = cue_onset_da(agent, params, data["cue"], trials)[stuck]
             stuck_cues = rates[stuck] > STUCK
             stuck_cues[:, target] = False
             on_stuck_cue = masked_mean(da, stuck_cues)

@@ -14,6 +14,7 @@ import argparse
 import time
 
 import torch
+from gymnasium.spaces import Discrete
 from torch import nn
 
 from nmgym.envs import TaskVectorEnv
@@ -69,7 +70,8 @@ def main() -> None:
     device = torch.device(args.device)
     env = TaskVectorEnv(args.task, args.num_envs, device=device, backend="torch")
     obs, _ = env.reset(seed=args.seed)
-    agent = ActorCritic(obs.shape[-1], env.single_action_space.n).to(device)
+    assert isinstance(env.single_action_space, Discrete)  # every nmgym task has discrete actions
+    agent = ActorCritic(obs.shape[-1], int(env.single_action_space.n)).to(device)
     optimizer = torch.optim.Adam(agent.parameters(), lr=args.lr, eps=1e-5)
     T, N = args.num_steps, args.num_envs
     buf = {

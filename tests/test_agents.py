@@ -266,7 +266,8 @@ def test_the_stuck_agents_script_reads_each_cues_onset(monkeypatch):
     go, cue = np.array([[1.0, 0.0, 1.0, 0.0]]), np.array([[0, 1, 0, 2]])
     np.testing.assert_array_equal(stuck.per_cue(go, cue, 4), [[1.0, 0.0, 0.0, np.nan]])  # cue 3 never came
     with torch.inference_mode():
-        agent = PlasticAgent(make_task("CueReward", 16, seed=1), seed=1, record=True)
+        task = make_task("CueReward", 16, seed=1)
+        agent = PlasticAgent(task, seed=1, record=True)
         data = agent.run(300)
-    da = stuck.cue_onset_da(agent, data["cue"].numpy(), 300)
+    da = stuck.cue_onset_da(agent, task.params, data["cue"].numpy(), 300)
     assert da[:, 0].mean() > 0.3 and da[:, 1:].mean() < -0.05, da.mean(0)
