@@ -83,3 +83,25 @@ def test_the_readmes_scripts_run_and_take_the_flags_it_gives():
         assert usage.returncode == 0, usage.stderr[-2000:]
         for flag in (word for word in words if word.startswith("--")):
             assert flag in usage.stdout, f"{script} has no {flag}"
+
+
+def heading_anchor(heading: str) -> str:
+    """GitHub's anchor for a Markdown heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_readmes_and_notes_links_reach_their_files_and_headings():
+    documents = [README, *sorted((README.parent / "docs").rglob("*.md"))]
+    links = 0
+    for document in documents:
+        for target in re.findall(r"\]\(([^)\s]+)\)", document.read_text()):
+            if target.startswith(("http://", "https://")):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (document.parent / path) if path else document
+            assert linked.exists(), f"{document.name} links to {target}, which does not exist"
+            if anchor and linked.suffix == ".md":
+                anchors = {heading_anchor(h) for h in re.findall(r"^#+ (.*)$", linked.read_text(), flags=re.M)}
+                assert anchor in anchors, f"{document.name} links to {target}, a heading {linked.name} lacks"
+            links += 1
+    assert links >= 10
