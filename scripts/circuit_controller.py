@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+from ppo_cleanrl import gae, ppo_update
 from torch import nn
 
 from nmgym.circuit import LEVELS
@@ -143,28 +144,8 @@ def train(args: argparse.Namespace) -> Controller:
                 reward = reward + args.gamma * truncated * agent.value(info["final_obs"])
             buf["reward"][t], buf["done"][t] = reward, (terminated | truncated).float()
         with torch.no_grad():
-            next_value = agent.value(obs)
-            advantage = torch.zeros_like(buf["reward"])
-            last = torch.zeros(N, device=device)
-            for t in reversed(range(T)):
-                alive = 1.0 - buf["done"][t]
-                delta = buf["reward"][t] + args.gamma * next_value * alive - buf["value"][t]
-                last = delta + args.gamma * args.gae_lambda * alive * last
-                advantage[t], next_value = last, buf["value"][t]
-            returns = advantage + buf["value"]
-        flat = {key: value.flatten(0, 1) for key, value in buf.items()}
-        flat_adv, flat_ret = advantage.flatten(), returns.flatten()
-        for _ in range(args.epochs):
-            for idx in torch.randperm(batch, device=device).chunk(args.minibatches):
-                _, logp, _, value = agent.act(flat["obs"][idx], flat["action"][idx])
-                ratio = (logp - flat["logp"][idx]).exp()
-                adv = (flat_adv[idx] - flat_adv[idx].mean()) / (flat_adv[idx].std() + 1e-8)
-                pg_loss = -torch.min(ratio * adv, ratio.clamp(1 - args.clip, 1 + args.clip) * adv).mean()
-                v_loss = 0.5 * (value - flat_ret[idx]).pow(2).mean()
-                optimizer.zero_grad()
-                (pg_loss + args.vf_coef * v_loss).backward()
-                nn.utils.clip_grad_norm_(agent.parameters(), 0.5)
-                optimizer.step()
+            advantage, returns = gae(buf, agent.value(obs), args.gamma, args.gae_lambda)
+        ppo_update(agent, optimizer, buf, advantage, returns, args)
         if iteration % 25 == 0 or iteration == args.iterations:
             task_reward, cost, steps = stats.tolist()
             sessions = iteration * batch / env.world.session_trials / N

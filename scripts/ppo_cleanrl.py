@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Iterator
+from typing import Protocol
 
 import torch
 from gymnasium.spaces import Discrete
@@ -64,6 +66,60 @@ class ActorCritic(nn.Module):
         return action, logp, entropy, self.value(obs)
 
 
+def gae(
+    buf: dict[str, torch.Tensor], next_value: torch.Tensor, gamma: float, gae_lambda: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Generalised advantage estimation (Schulman et al. 2016) over a rollout ``buf`` of ``[T, N]``
+    rewards, dones and values, bootstrapped from ``next_value``: the advantages and the returns."""
+    advantage = torch.zeros_like(buf["reward"])
+    last = torch.zeros_like(next_value)
+    for t in reversed(range(advantage.shape[0])):
+        alive = 1.0 - buf["done"][t]
+        delta = buf["reward"][t] + gamma * next_value * alive - buf["value"][t]
+        last = delta + gamma * gae_lambda * alive * last
+        advantage[t], next_value = last, buf["value"][t]
+    return advantage, advantage + buf["value"]
+
+
+class Learner(Protocol):
+    """What :func:`ppo_update` trains: ``act(obs, action)`` gives (action, log-probability, entropy,
+    value) and ``parameters()`` the weights."""
+
+    def act(self, obs: torch.Tensor, action: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]: ...
+
+    def parameters(self) -> Iterator[nn.Parameter]: ...
+
+
+def ppo_update(
+    agent: Learner,
+    optimizer: torch.optim.Optimizer,
+    buf: dict[str, torch.Tensor],
+    advantage: torch.Tensor,
+    returns: torch.Tensor,
+    args: argparse.Namespace,
+    ent_coef: float = 0.0,
+) -> None:
+    """Clipped PPO (Schulman et al. 2017): ``args.epochs`` passes over the rollout in
+    ``args.minibatches`` shuffled minibatches; ``agent.act(obs, action)`` returns the log-probability
+    and entropy of ``action`` and the value (second to fourth)."""
+    flat = {key: value.flatten(0, 1) for key, value in buf.items()}
+    flat_adv, flat_ret = advantage.flatten(), returns.flatten()
+    for _ in range(args.epochs):
+        for idx in torch.randperm(flat_adv.shape[0], device=flat_adv.device).chunk(args.minibatches):
+            _, logp, entropy, value = agent.act(flat["obs"][idx], flat["action"][idx])
+            ratio = (logp - flat["logp"][idx]).exp()
+            adv = (flat_adv[idx] - flat_adv[idx].mean()) / (flat_adv[idx].std() + 1e-8)
+            pg_loss = -torch.min(ratio * adv, ratio.clamp(1 - args.clip, 1 + args.clip) * adv).mean()
+            v_loss = 0.5 * (value - flat_ret[idx]).pow(2).mean()
+            loss = pg_loss + args.vf_coef * v_loss
+            if ent_coef:
+                loss = loss - ent_coef * entropy.mean()
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(agent.parameters(), 0.5)
+            optimizer.step()
+
+
 def main() -> None:
     args = parse_args()
     torch.manual_seed(args.seed)
@@ -100,33 +156,9 @@ def main() -> None:
                 reward = reward + args.gamma * truncated * agent.value(info["final_obs"])
             buf["reward"][t], buf["done"][t] = reward, (terminated | truncated).float()
 
-        # ---- generalised advantage estimation
         with torch.no_grad():
-            next_value = agent.value(obs)
-            advantage = torch.zeros_like(buf["reward"])
-            last = torch.zeros(N, device=device)
-            for t in reversed(range(T)):
-                alive = 1.0 - buf["done"][t]
-                delta = buf["reward"][t] + args.gamma * next_value * alive - buf["value"][t]
-                last = delta + args.gamma * args.gae_lambda * alive * last
-                advantage[t], next_value = last, buf["value"][t]
-            returns = advantage + buf["value"]
-
-        # ---- clipped PPO update over shuffled minibatches
-        flat = {key: value.flatten(0, 1) for key, value in buf.items()}
-        flat_adv, flat_ret = advantage.flatten(), returns.flatten()
-        for _ in range(args.epochs):
-            for idx in torch.randperm(batch, device=device).chunk(args.minibatches):
-                _, logp, entropy, value = agent.act(flat["obs"][idx], flat["action"][idx])
-                ratio = (logp - flat["logp"][idx]).exp()
-                adv = (flat_adv[idx] - flat_adv[idx].mean()) / (flat_adv[idx].std() + 1e-8)
-                pg_loss = -torch.min(ratio * adv, ratio.clamp(1 - args.clip, 1 + args.clip) * adv).mean()
-                v_loss = 0.5 * (value - flat_ret[idx]).pow(2).mean()
-                loss = pg_loss + args.vf_coef * v_loss - args.ent_coef * entropy.mean()
-                optimizer.zero_grad()
-                loss.backward()
-                nn.utils.clip_grad_norm_(agent.parameters(), 0.5)
-                optimizer.step()
+            advantage, returns = gae(buf, agent.value(obs), args.gamma, args.gae_lambda)
+        ppo_update(agent, optimizer, buf, advantage, returns, args, ent_coef=args.ent_coef)
 
         # ---- progress: the one host sync, every print_every iterations
         if iteration % args.print_every == 0 or iteration == iterations:
