@@ -156,6 +156,7 @@ def main() -> None:
                 reward = reward + args.gamma * truncated * agent.value(info["final_obs"])
             buf["reward"][t], buf["done"][t] = reward, (terminated | truncated).float()
 
+        # ---- generalised advantage estimation, then the clipped PPO update over shuffled minibatches
         with torch.no_grad():
             advantage, returns = gae(buf, agent.value(obs), args.gamma, args.gae_lambda)
         ppo_update(agent, optimizer, buf, advantage, returns, args, ent_coef=args.ent_coef)
