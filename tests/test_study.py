@@ -58,6 +58,20 @@ def test_reduced_study_writes_every_output(tmp_path: Path) -> None:
     assert "![" in (tmp_path / "s" / "report.md").read_text()
 
 
+def test_a_metric_against_a_discrete_parameter_is_ticked_at_the_measured_values_only() -> None:
+    """Hits vs signal length (1, 2, 4 steps) and accuracy vs delay: no tick at 1.5 or 2.5."""
+    pytest.importorskip("matplotlib")
+    from nmgym.study.report import plot_metric_vs, pyplot
+
+    plt = pyplot()
+    fig, ax = plt.subplots()
+    per_agent = [np.array([0.4, 0.6]), np.array([0.8, 0.9]), np.array([1.0, 0.9])]
+    plot_metric_vs(ax, [1, 2, 4], {"none": per_agent})
+    assert list(ax.get_xticks()) == [1, 2, 4]
+    np.testing.assert_allclose(np.asarray(ax.lines[0].get_ydata(), dtype=float), [0.5, 0.85, 0.95])
+    plt.close(fig)
+
+
 def test_the_td_reference_runs_the_protocols_settings_and_the_manifest_says_so(tmp_path: Path) -> None:
     """``ref:td`` is TD at its protocol's settings (``agents.protocols``), not TDAgent's defaults;
     the manifest records them where the study has the reference, and only there."""

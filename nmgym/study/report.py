@@ -159,6 +159,7 @@ def plot_metric_vs(ax, xs: list[int], per_condition: dict[str, list[np.ndarray]]
     for c, values in per_condition.items():
         ys = [np.nanmean(v) if np.isfinite(v).any() else np.nan for v in values]
         ax.errorbar(xs, ys, yerr=[_ci95(v) for v in values], marker="o", lw=_width(c), label=c, capsize=2)
+    ax.set_xticks(xs)  # the measured values only: a signal lasts 1, 2 or 4 steps, never 1.5
 
 
 def plot_delay_sweep(delays: list[int], per_condition: dict[str, list[np.ndarray]], tau: float, path: Path) -> str:
