@@ -72,6 +72,26 @@ def test_a_metric_against_a_discrete_parameter_is_ticked_at_the_measured_values_
     plt.close(fig)
 
 
+def test_cue_rewards_go_rate_bars_say_which_is_the_target(tmp_path: Path, monkeypatch) -> None:
+    """The behaviour figure of a CueReward study has a legend naming its two bars per condition."""
+    pytest.importorskip("matplotlib")
+    from nmgym.study import report
+
+    legends = {}
+    draw = report.draw_behaviour
+
+    def spy(ax, study, results, summary):
+        caption = draw(ax, study, results, summary)
+        legends[study.task] = [text.get_text() for text in ax.get_legend().get_texts()] if ax.get_legend() else []
+        return caption
+
+    monkeypatch.setattr(report, "draw_behaviour", spy)
+    study = Study("CueReward", "da", agents=2, seed=1, trials=20, out=tmp_path / "c", references=False)
+    study.run(progress=False)
+    write_report(study)
+    assert legends == {"CueReward": ["target cue", "other cues"]}
+
+
 def test_the_td_reference_runs_the_protocols_settings_and_the_manifest_says_so(tmp_path: Path) -> None:
     """``ref:td`` is TD at its protocol's settings (``agents.protocols``), not TDAgent's defaults;
     the manifest records them where the study has the reference, and only there."""

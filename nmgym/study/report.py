@@ -182,9 +182,18 @@ def plot_delay_sweep(delays: list[int], per_condition: dict[str, list[np.ndarray
 
 
 def plot_behaviour(study: Study, results: dict[str, dict[str, np.ndarray]], summary: dict, path: Path) -> str:
-    """The task's behavioural plot; returns its caption."""
+    """The task's behavioural plot, written to ``path``; returns its caption."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.6))
+    caption = draw_behaviour(ax, study, results, summary)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return caption
+
+
+def draw_behaviour(ax, study: Study, results: dict[str, dict[str, np.ndarray]], summary: dict) -> str:
+    """Draw the task's behavioural plot on ``ax``; return its caption."""
     per_agent = {c: {m: np.asarray(v, dtype=float) for m, v in ms.items()} for c, ms in summary["per_agent"].items()}
     p = study.full_params
 
@@ -222,11 +231,11 @@ def plot_behaviour(study: Study, results: dict[str, dict[str, np.ndarray]], summ
     elif task == "CueReward":
         names = list(per_agent)
         x = np.arange(len(names))
-        for shift, metric in ((-0.2, "go_target"), (0.2, "go_other")):
+        for shift, metric, label in ((-0.2, "go_target", "target cue"), (0.2, "go_other", "other cues")):
             ys = [np.nanmean(per_agent[c][metric]) for c in names]
-            ax.bar(x + shift, ys, width=0.4, yerr=[_ci95(per_agent[c][metric]) for c in names], label=metric)
+            ax.bar(x + shift, ys, width=0.4, yerr=[_ci95(per_agent[c][metric]) for c in names], label=label)
         ax.set_xticks(x, names, rotation=30, fontsize=8)
-        ax.set(ylabel="go rate (last 20% of trials)", title="go rate per cue")
+        ax.set(ylabel="go rate (last 20% of trials)", title="go rate per cue", ylim=(0, 1.25))
         caption = "Go rate on the target cue and on the other cues at the end of training."
     else:
         names = list(per_agent)
@@ -235,11 +244,10 @@ def plot_behaviour(study: Study, results: dict[str, dict[str, np.ndarray]], summ
         ax.set_xticks(np.arange(len(names)), names, rotation=30, fontsize=8)
         ax.set(ylabel="fraction correct (end)", title=f"{task}: final accuracy")
         caption = "Final accuracy per condition."
-    if task != "CueReward" and ax.get_legend_handles_labels()[0]:
+    if task == "CueReward":  # above the bars, which reach 1
+        ax.legend(frameon=False, fontsize=8, loc="upper center", ncols=2)
+    elif ax.get_legend_handles_labels()[0]:
         ax.legend(frameon=False, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
     return caption
 
 
