@@ -72,24 +72,28 @@ def test_a_metric_against_a_discrete_parameter_is_ticked_at_the_measured_values_
     plt.close(fig)
 
 
-def test_cue_rewards_go_rate_bars_say_which_is_the_target(tmp_path: Path, monkeypatch) -> None:
-    """The behaviour figure of a CueReward study has a legend naming its two bars per condition."""
+def test_behaviour_figures_name_cue_rewards_bars_and_mark_chance_on_xor(tmp_path: Path, monkeypatch) -> None:
+    """CueReward's behaviour figure has a legend naming its two bars per condition; CrossAreaXOR's
+    bars of final accuracy have a line at chance (two actions: 0.5)."""
     pytest.importorskip("matplotlib")
     from nmgym.study import report
 
-    legends = {}
+    drawn = {}
     draw = report.draw_behaviour
 
     def spy(ax, study, results, summary):
         caption = draw(ax, study, results, summary)
-        legends[study.task] = [text.get_text() for text in ax.get_legend().get_texts()] if ax.get_legend() else []
+        legend = [text.get_text() for text in ax.get_legend().get_texts()] if ax.get_legend() else []
+        drawn[study.task] = legend, [line.get_ydata()[0] for line in ax.lines if len(set(line.get_ydata())) == 1]
         return caption
 
     monkeypatch.setattr(report, "draw_behaviour", spy)
-    study = Study("CueReward", "da", agents=2, seed=1, trials=20, out=tmp_path / "c", references=False)
-    study.run(progress=False)
-    write_report(study)
-    assert legends == {"CueReward": ["target cue", "other cues"]}
+    for task, lesion in (("CueReward", "da"), ("CrossAreaXOR", "longrange")):
+        study = Study(task, lesion, agents=2, seed=1, trials=20, out=tmp_path / task, references=False)
+        study.run(progress=False)
+        write_report(study)
+    assert drawn["CueReward"][0] == ["target cue", "other cues"]
+    assert drawn["CrossAreaXOR"][1] == [0.5]
 
 
 def test_the_td_reference_runs_the_protocols_settings_and_the_manifest_says_so(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from nmgym.results_folder import atomic_write_text
 from nmgym.study.metrics import after_shaping, describe, reversal_blocks, task_metrics
 from nmgym.study.runner import Study
 from nmgym.study.stats import compare
+from nmgym.tasks import task_class
 
 BINS = 20
 STYLES = ("-", "--", ":", "-.")  # overlapping conditions stay visible
@@ -203,9 +204,11 @@ def draw_behaviour(ax, study: Study, results: dict[str, dict[str, np.ndarray]], 
 
     task = study.task
     if task == "DistalReward":
-        metric_vs(list(p["delays"]), "accuracy_d{}")
+        delays = list(p["delays"])
+        metric_vs(delays, "accuracy_d{}")
         ax.axvline(CircuitParams().tau_tag, color="grey", lw=0.5, ls=":")  # studies run the default circuit
-        ax.set(xlabel="reward delay D (steps of 100 ms)", ylabel="fraction correct", title="accuracy vs delay")
+        title = "accuracy vs delay" if len(delays) > 1 else f"accuracy at delay D = {delays[0]}"
+        ax.set(xlabel="reward delay D (steps of 100 ms)", ylabel="fraction correct", title=title)
         caption = "Accuracy vs reward delay (second half of training; dotted: tag time constant)."
     elif task == "ReversalBandit":
         L = int(p["reversal_every"])
@@ -242,8 +245,9 @@ def draw_behaviour(ax, study: Study, results: dict[str, dict[str, np.ndarray]], 
         ys = [np.nanmean(per_agent[c]["accuracy"]) for c in names]
         ax.bar(np.arange(len(names)), ys, yerr=[_ci95(per_agent[c]["accuracy"]) for c in names])
         ax.set_xticks(np.arange(len(names)), names, rotation=30, fontsize=8)
+        ax.axhline(1 / len(task_class(task).action_names), color="grey", lw=0.5, ls=":")
         ax.set(ylabel="fraction correct (end)", title=f"{task}: final accuracy")
-        caption = "Final accuracy per condition."
+        caption = "Final accuracy per condition (dotted: chance)."
     if task == "CueReward":  # above the bars, which reach 1
         ax.legend(frameon=False, fontsize=8, loc="upper center", ncols=2)
     elif ax.get_legend_handles_labels()[0]:
