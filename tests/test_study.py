@@ -74,7 +74,8 @@ def test_a_metric_against_a_discrete_parameter_is_ticked_at_the_measured_values_
 
 def test_behaviour_figures_name_cue_rewards_bars_and_mark_chance_on_xor(tmp_path: Path, monkeypatch) -> None:
     """CueReward's behaviour figure has a legend naming its two bars per condition; CrossAreaXOR's
-    bars of final accuracy have a line at chance (two actions: 0.5)."""
+    bars of final accuracy have a line at chance (two actions: 0.5); a DistalReward study at one
+    delay says that delay, not "vs delay"."""
     pytest.importorskip("matplotlib")
     from nmgym.study import report
 
@@ -94,6 +95,10 @@ def test_behaviour_figures_name_cue_rewards_bars_and_mark_chance_on_xor(tmp_path
         write_report(study)
     assert drawn["CueReward"][0] == ["target cue", "other cues"]
     assert drawn["CrossAreaXOR"][1] == [0.5]
+    one_delay = Study("DistalReward", "tags", agents=2, seed=1, trials=20, out=tmp_path / "d", params={"delays": (5,)})
+    one_delay.run(progress=False)
+    write_report(one_delay)
+    assert "*Accuracy at delay D = 5 (second half" in (tmp_path / "d" / "report.md").read_text()
 
 
 def test_the_td_reference_runs_the_protocols_settings_and_the_manifest_says_so(tmp_path: Path) -> None:

@@ -209,7 +209,7 @@ def draw_behaviour(ax, study: Study, results: dict[str, dict[str, np.ndarray]], 
         ax.axvline(CircuitParams().tau_tag, color="grey", lw=0.5, ls=":")  # studies run the default circuit
         title = "accuracy vs delay" if len(delays) > 1 else f"accuracy at delay D = {delays[0]}"
         ax.set(xlabel="reward delay D (steps of 100 ms)", ylabel="fraction correct", title=title)
-        caption = "Accuracy vs reward delay (second half of training; dotted: tag time constant)."
+        caption = f"{title[0].upper()}{title[1:]} (second half of training; dotted: tag time constant)."
     elif task == "ReversalBandit":
         L = int(p["reversal_every"])
         for c, r in results.items():
