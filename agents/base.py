@@ -11,7 +11,7 @@ from tqdm import tqdm
 from agents.checkpoint import Checkpoint
 from agents.recorder import TrialRecorder
 from agents.world import World
-from nmgym.validation import check_int
+from nmgym.validation import check_int, check_integer
 
 
 class Agent(ABC):
@@ -59,8 +59,7 @@ class Agent(ABC):
         ``check_every`` steps) and, if its file holds this run's checkpoint, resumes from it: the
         records equal an uninterrupted run's bitwise. Only on a task from ``make_task``, whose
         state is all in tensors."""
-        if isinstance(n_trials, bool) or not isinstance(n_trials, int) or n_trials < 1:
-            raise ValueError(f"n_trials={n_trials!r} is not allowed; n_trials must be an integer >= 1")
+        n_trials = check_integer(n_trials, "n_trials", low=1)
         if checkpoint is not None and self.world.kind != "task":
             raise ValueError("a checkpoint needs a task from make_task (all its state is tensors), not a gym env")
         recorder = TrialRecorder(self.B, n_trials, self.device)

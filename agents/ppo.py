@@ -23,6 +23,7 @@ from tqdm import tqdm
 from agents.recorder import TrialRecorder
 from agents.train import summarize
 from nmgym.adapters.sb3 import SB3VecEnv
+from nmgym.validation import check_integer
 
 # Small rollouts and a few epochs: these tasks have short trials and tiny observations, so PPO
 # learns them from tens of thousands of steps rather than SB3's default millions.
@@ -94,8 +95,7 @@ def run_ppo(
     Returns:
         ``(data, model)``: the per-trial records (``[agents, trials]`` tensors) and the trained model.
     """
-    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
-        raise ValueError(f"trials={trials!r} is not allowed; trials must be an integer >= 1")
+    trials = check_integer(trials, "trials", low=1)
     venv = SB3VecEnv(task, agents, device=device, **(params or {}))
     kwargs = {**PPO_DEFAULTS, **(ppo or {})}
     kwargs["batch_size"] = min(kwargs["batch_size"], kwargs["n_steps"] * agents)  # SB3 warns on a partial batch

@@ -8,23 +8,37 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from typing import Any, Self
 
 import torch
 
 
+def _refuse(owner: str, name: str, value: Any, allowed: str) -> None:
+    prefix = f"{owner}: " if owner else ""
+    raise ValueError(f"{prefix}{name}={value!r} is not allowed; {name} must be {allowed}")
+
+
 def _fail(owner: object, name: str, value: Any, allowed: str) -> None:
-    raise ValueError(f"{type(owner).__name__}: {name}={value!r} is not allowed; {name} must be {allowed}")
+    _refuse(type(owner).__name__, name, value, allowed)
+
+
+def check_integer(value: Any, name: str, *, owner: str = "", low: int | None = None, high: int | None = None) -> int:
+    """``value`` as an ``int`` if it is an integer (numpy's too; not a bool) within ``[low, high]``;
+    otherwise ``ValueError`` naming ``owner`` (if given), ``name``, the value and what is allowed.
+    For arguments; :func:`check_int` checks a field."""
+    allowed = "an integer" + (f" >= {low}" if low is not None else "") + (f" <= {high}" if high is not None else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        _refuse(owner, name, value, allowed)
+    if (low is not None and value < low) or (high is not None and value > high):
+        _refuse(owner, name, value, allowed)
+    return int(value)
 
 
 def check_int(owner: object, name: str, low: int | None = None, high: int | None = None) -> None:
-    """Require an integer field within ``[low, high]``."""
-    value = getattr(owner, name)
-    allowed = "an integer" + (f" >= {low}" if low is not None else "") + (f" <= {high}" if high is not None else "")
-    if isinstance(value, bool) or not isinstance(value, int):
-        _fail(owner, name, value, allowed)
-    if (low is not None and value < low) or (high is not None and value > high):
-        _fail(owner, name, value, allowed)
+    """Require an integer field within ``[low, high]`` (a numpy integer is stored as an ``int``)."""
+    value = check_integer(getattr(owner, name), name, owner=type(owner).__name__, low=low, high=high)
+    object.__setattr__(owner, name, value)
 
 
 def check_float(

@@ -122,6 +122,25 @@ def test_bad_batch_arguments(name):
         task.reset(mask=torch.ones(2, dtype=torch.int64))
 
 
+def test_numpy_integers_count_as_integers_and_are_stored_as_ints():
+    """A count or seed read from a numpy array is an integer too; what is kept is a plain ``int``
+    (so settings stay JSON-serialisable), and the same checks apply."""
+    import json
+
+    from agents import PlasticAgent
+
+    task = make_task("CueReward", np.int64(2), seed=np.int64(1), n_cues=np.int64(3))
+    assert task.num_envs == 2 and type(task.params.n_cues) is int
+    json.dumps(task.params.__dict__)
+    agent = PlasticAgent(task, seed=np.int64(1))
+    assert type(agent.seed) is int and agent.run(np.int64(3))["reward"].shape == (2, 3)
+    bad_cues = r"CueRewardParams: n_cues=\S*1\)? is not allowed; n_cues must be an integer >= 2"
+    with pytest.raises(ValueError, match=bad_cues):
+        make_task("CueReward", 2, n_cues=np.int64(1))
+    with pytest.raises(ValueError, match=r"CueReward: num_envs=2\.0 is not allowed"):
+        make_task("CueReward", 2.0)
+
+
 @pytest.mark.parametrize("device, message", [("gpu", "unknown device 'gpu'"), ("cuda:99", "device 'cuda:99' is not")])
 def test_an_unusable_device_is_refused_with_a_reason(device, message):
     if device.startswith("cuda") and torch.cuda.device_count() > 99:

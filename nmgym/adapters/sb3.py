@@ -27,6 +27,7 @@ from gymnasium.vector import AutoresetMode
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
 from nmgym.envs import TaskVectorEnv
+from nmgym.validation import check_integer
 
 
 def _numpy(value: Any) -> np.ndarray:
@@ -129,9 +130,7 @@ class SB3VecEnv(VecEnv):
         """Seed the next :meth:`reset`; returns the seed of each env (one shared by the batch)."""
         if seed is None:
             seed = int(np.random.randint(0, 2**31 - 1))
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be an integer >= 0; got {seed!r}")
-        self._seeds = [int(seed)] * self.num_envs
+        self._seeds = [check_integer(seed, "seed", low=0)] * self.num_envs
         return self._seeds
 
     def get_images(self) -> Sequence[np.ndarray | None]:

@@ -154,7 +154,7 @@ from nmgym.circuit.lesion import Lesion, Modulation, parse_lesion
 from nmgym.circuit.params import CircuitParams
 from nmgym.circuit.plasticity import capture, capture_and_tag, capture_and_tag_fusible, matvec, tag
 from nmgym.compiled import compiled_if, skips_idle_work
-from nmgym.validation import check_device
+from nmgym.validation import check_device, check_integer
 
 _INIT_IN, _INIT_LOC, _INIT_LR, _NOISE, _ACTION = 11, 12, 13, 14, 15
 LEVELS = ("da", "ne", "ach", "5ht")
@@ -520,15 +520,11 @@ class Circuit:
         compile: bool = False,
         trace_dtype: torch.dtype | None = None,
     ) -> None:
-        for name, value, low in (
-            ("num_agents", num_agents, 1),
-            ("n_inputs", n_inputs, 1),
-            ("n_actions", n_actions, 2),
-            ("seed", seed, 0),
-            ("agent_offset", agent_offset, 0),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"Circuit: {name}={value!r} is not allowed; {name} must be an integer >= {low}")
+        num_agents = check_integer(num_agents, "num_agents", owner="Circuit", low=1)
+        n_inputs = check_integer(n_inputs, "n_inputs", owner="Circuit", low=1)
+        n_actions = check_integer(n_actions, "n_actions", owner="Circuit", low=2)
+        seed = check_integer(seed, "seed", owner="Circuit", low=0)
+        agent_offset = check_integer(agent_offset, "agent_offset", owner="Circuit", low=0)
         self.p = p = CircuitParams.given(params, "Circuit", example="beta=2.0")
         self.lesion = parse_lesion(lesion)
         self.device, self.dtype = check_device(device), dtype

@@ -27,6 +27,7 @@ from nmgym.envs.rendering import NoRendering, check_render_mode
 from nmgym.envs.spaces import to_numpy
 from nmgym.envs.vector import BACKENDS, _autoreset_mode
 from nmgym.tasks import Task, task_class
+from nmgym.validation import check_integer
 
 N_CHANNELS = len(LEVELS)  # da, ne, ach, 5ht
 DEFAULT_SESSION_TRIALS = 200  # for tasks whose natural episode is a single trial
@@ -109,9 +110,7 @@ class CircuitWorld:
         natural = self.task.params.trials_per_episode
         if session_trials is None:
             session_trials = natural if natural > 1 else DEFAULT_SESSION_TRIALS
-        if isinstance(session_trials, bool) or not isinstance(session_trials, int) or session_trials < 1:
-            raise ValueError(f"session_trials={session_trials!r} is not allowed; it must be an integer >= 1")
-        self.session_trials = session_trials
+        self.session_trials = check_integer(session_trials, "session_trials", low=1)
         scale = torch.as_tensor(stim_scale, dtype=torch.float32).flatten()
         if scale.numel() not in (1, N_CHANNELS) or not bool(torch.isfinite(scale).all()) or bool((scale < 0).any()):
             raise ValueError(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import multiprocessing
-import numbers
 import os
 import signal
 import threading
@@ -34,7 +33,7 @@ from nmgym.circuit import LEVELS, CircuitParams, parse_lesion
 from nmgym.circuit.routing import route_inputs
 from nmgym.results_folder import atomic_write_npz, atomic_write_text, check_folder, remove_stale_temporaries
 from nmgym.tasks import task_class
-from nmgym.validation import check_device
+from nmgym.validation import check_device, check_integer
 
 REFERENCES = ("ref:td", "ref:random", "ref:ideal")  # ref:ideal only where the task has an ideal observer
 MANIFEST = "manifest.json"
@@ -171,8 +170,7 @@ def default_workers(device: str | torch.device = "cpu") -> int:
 
 def check_workers(workers: int) -> None:
     """Raise ``ValueError`` unless ``workers`` is an integer >= 1 (checked before anything is written)."""
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers={workers!r} is not allowed; workers must be an integer >= 1")
+    check_integer(workers, "workers", low=1)
 
 
 def _start_worker(threads: int, parent: int) -> None:
@@ -325,10 +323,7 @@ class Study:
         self.trials = defaults["trials"] if self.trials is None else self.trials
         self.chunk_size = self.agents if self.chunk_size is None else self.chunk_size
         for name, low in (("agents", 1), ("seed", 0), ("trials", 1), ("chunk_size", 1)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-                raise ValueError(f"{name}={value!r} is not allowed; {name} must be an integer >= {low}")
-            setattr(self, name, int(value))
+            setattr(self, name, check_integer(getattr(self, name), name, low=low))
         self.full_params = task_params(self.task, {**defaults["params"], **self.params})
         self.overrides = {k: v for k, v in self.full_params.items() if k in {**defaults["params"], **self.params}}
         self.options = dict(defaults["options"] if self.options is None else self.options)

@@ -23,7 +23,7 @@ import torch
 from nmgym import counter_rng
 from nmgym.compiled import compiled_if, skips_idle_work
 from nmgym.tasks.params import TaskParams
-from nmgym.validation import check_device
+from nmgym.validation import check_device, check_integer
 
 Channel = tuple[str, int, float, float]  # (sub-space name, width, low, high)
 StepResult = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]
@@ -63,10 +63,9 @@ class Task(ABC):
         **overrides: Any,
     ) -> None:
         name = type(self).__name__
-        for arg, value in (("num_envs", num_envs), ("agent_offset", agent_offset), ("seed", seed)):
-            least = 1 if arg == "num_envs" else 0
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise ValueError(f"{name}: {arg}={value!r} is not allowed; {arg} must be an integer >= {least}")
+        num_envs = check_integer(num_envs, "num_envs", owner=name, low=1)
+        agent_offset = check_integer(agent_offset, "agent_offset", owner=name, low=0)
+        seed = check_integer(seed, "seed", owner=name, low=0)
         self.params = self.Params.given(params, name).replace(**overrides)
         self.num_envs = num_envs
         self.device = check_device(device)  # concrete: "cuda" -> "cuda:0"
@@ -165,8 +164,7 @@ class Task(ABC):
         """
         mask = self._all if mask is None else self._check_mask(mask)
         if seed is not None:
-            if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-                raise ValueError(f"{type(self).__name__}: seed={seed!r} is not allowed; seed must be an integer >= 0")
+            seed = check_integer(seed, "seed", owner=type(self).__name__, low=0)
             self._set(mask, self.key, counter_rng.agent_keys(seed, self.agent_ids))
             self._set(mask, self.trials_started, 0)
             self._set(mask, self.steps_done, 0)
