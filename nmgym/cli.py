@@ -100,6 +100,7 @@ def _study(args: argparse.Namespace) -> int:
         chunk_size=args.chunk_size,
         device=args.device,
         options=None if inputs is None else input_options(inputs, {}),
+        references=args.references,
     )
     if study.agents < 2 and study.conditions != ["none"]:
         print(
@@ -230,6 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--param", action="append", metavar="NAME=VALUE", help="task parameter (repeatable)")
     study.add_argument("--circuit", action="append", metavar="NAME=VALUE", help=CIRCUIT_HELP)
     study.add_argument("--inputs", metavar="NAMES", help=INPUTS_HELP)
+    study.add_argument(
+        "--no-references",
+        dest="references",
+        action="store_false",
+        help="run the circuits only, without the TD, random and ideal-observer reference agents (faster)",
+    )
     study.add_argument("--out", required=True, help="study folder (re-running the same command resumes)")
     study.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     study.set_defaults(run=_study)

@@ -429,6 +429,15 @@ REPRODUCE_META = {
 }
 
 
+def test_a_study_without_references_runs_the_circuits_only(tmp_path: Path) -> None:
+    out = tmp_path / "s"
+    argv = ["study", "ReversalBandit", "--lesion", "ne", "--agents", "2", "--trials", "20", "--out", str(out)]
+    assert main([*argv, "--no-references"]) == 0
+    assert json.loads((out / "manifest.json").read_text())["conditions"] == ["none", "ne"]
+    assert sorted(p.name.split("_")[0] for p in (out / "chunks").iterdir()) == ["ne", "none"]
+    assert main(argv) == 2  # with the references it is another study
+
+
 def test_the_reproduce_report_names_a_circuit_variant() -> None:
     from nmgym.study.reproduce import markdown
 
