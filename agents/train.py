@@ -24,16 +24,18 @@ PPO_AGENTS = ("ppo", "ppo-lstm")  # Stable-Baselines3's: trained by train_ppo, w
 
 
 def parse_assignments(items: list[str] | None, what: str) -> dict[str, Any]:
-    """``["n_cues=6", "delays=(5, 10)"]`` -> ``{"n_cues": 6, "delays": (5, 10)}``."""
+    """``["n_cues=6", "delays=(5, 10)", "actor_input=true"]`` -> ``{"n_cues": 6, "delays": (5, 10),
+    "actor_input": True}``: Python literals, ``true``/``false`` in any case, or else the text."""
     out: dict[str, Any] = {}
     for item in items or []:
         name, eq, text = item.partition("=")
         if not eq or not name.strip():
             raise ValueError(f"bad {what} {item!r}: write NAME=VALUE, e.g. --{what} delays=(5,10)")
+        text = text.strip()
         try:
-            value = ast.literal_eval(text.strip())
-        except (ValueError, SyntaxError):
-            value = text.strip()
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):  # a word; true and false as JSON and YAML write them
+            value = {"true": True, "false": False}.get(text.lower(), text)
         out[name.strip()] = list(value) if isinstance(value, list) else value
     return out
 

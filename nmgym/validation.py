@@ -11,6 +11,7 @@ import math
 import numbers
 from typing import Any, Self
 
+import numpy as np
 import torch
 
 
@@ -72,6 +73,15 @@ def check_int_tuple(owner: object, name: str, low: int = 0, high: int | None = N
     if not ok:
         _fail(owner, name, getattr(owner, name), allowed)
     object.__setattr__(owner, name, value)
+
+
+def check_bool(owner: object, name: str) -> None:
+    """Require a boolean field: ``True`` or ``False`` (numpy's too, stored as a ``bool``); not a
+    number, nor a string such as ``"false"``, which would read as true."""
+    value = getattr(owner, name)
+    if not isinstance(value, (bool, np.bool_)):
+        _fail(owner, name, value, "True or False")
+    object.__setattr__(owner, name, bool(value))
 
 
 def check_choice(owner: object, name: str, choices: tuple[object, ...]) -> None:

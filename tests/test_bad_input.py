@@ -141,6 +141,32 @@ def test_numpy_integers_count_as_integers_and_are_stored_as_ints():
         make_task("CueReward", 2.0)
 
 
+def test_switches_take_booleans_only_and_the_cli_reads_true_and_false(tmp_path):
+    """A string such as ``"false"`` would read as true: the circuit's and the tasks' switches
+    refuse anything but a boolean, and the command line reads ``true``/``false`` as booleans."""
+    import json
+
+    from nmgym.circuit import CircuitParams
+    from nmgym.cli import main
+
+    for name in ("actor_input", "hidden_covariance", "hidden_norm", "chosen_feedback"):
+        for bad in ("false", 0, None):
+            message = f"CircuitParams: {name}=.* is not allowed; {name} must be True or False"
+            with pytest.raises(ValueError, match=message):
+                CircuitParams().replace(**{name: bad})
+    params = CircuitParams(actor_input=np.bool_(True))
+    assert params.actor_input is True
+    with pytest.raises(ValueError, match="fixation_required='yes' is not allowed; fixation_required must be True or"):
+        make_task("CueReward", 2, fixation_required="yes")
+    for text, value in (("false", False), ("TRUE", True), ("True", True)):
+        out = tmp_path / text
+        argv = ["train", "CueReward", "--agents", "2", "--trials", "3", "--circuit", f"actor_input={text}"]
+        assert main([*argv, "--param", f"fixation_required={text}", "--out", str(out)]) == 0
+        settings = json.loads((out / "summary.json").read_text())["settings"]
+        assert settings["circuit_params"]["actor_input"] is value
+        assert settings["task_params"]["fixation_required"] is value
+
+
 @pytest.mark.parametrize("device, message", [("gpu", "unknown device 'gpu'"), ("cuda:99", "device 'cuda:99' is not")])
 def test_an_unusable_device_is_refused_with_a_reason(device, message):
     if device.startswith("cuda") and torch.cuda.device_count() > 99:

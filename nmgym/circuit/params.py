@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nmgym.validation import Replaceable, check_float, check_int
+from nmgym.validation import Replaceable, check_bool, check_float, check_int
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,8 @@ class CircuitParams(Replaceable):
             )
         check_float(self, "tau_labile", low=0.0, open_low=True)
         check_float(self, "covariance_rate", low=0.0, high=1.0)
+        for name in ("actor_input", "hidden_covariance", "hidden_norm", "chosen_feedback"):
+            check_bool(self, name)
 
 
 # What each parameter sets (``help(CircuitParams)`` and ``nmgym circuit`` list them).

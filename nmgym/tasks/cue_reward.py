@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from nmgym.tasks.base import Channel, Task
-from nmgym.tasks.params import TaskParams, check_choice, check_float, check_int
+from nmgym.tasks.params import TaskParams, check_bool, check_float, check_int
 
 _CUE = 1
 
@@ -37,7 +37,7 @@ class CueRewardParams(TaskParams):
         check_int(self, "reward_step", low=self.decision_step, high=self.trial_steps - 1)
         check_float(self, "reward", low=0.0, open_low=True)
         check_float(self, "go_penalty", low=0.0)
-        check_choice(self, "fixation_required", (True, False))
+        check_bool(self, "fixation_required")
         check_float(self, "abort_penalty", low=0.0)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nmgym.validation import Replaceable, check_choice, check_float, check_int, check_int_tuple
+from nmgym.validation import Replaceable, check_bool, check_choice, check_float, check_int, check_int_tuple
 
-__all__ = ["TaskParams", "check_choice", "check_float", "check_int", "check_int_tuple"]
+__all__ = ["TaskParams", "check_bool", "check_choice", "check_float", "check_int", "check_int_tuple"]
 
 
 @dataclass(frozen=True)
