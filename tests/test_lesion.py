@@ -40,6 +40,11 @@ def test_each_token_sets_exactly_its_field(spec, expected):
         ("ne=-1", "must be a number >= 0"),
         ("ach:clamp=x", "bad clamp level 'x'"),
         ("da:delay=2.5", "bad delay '2.5'"),
+        (
+            "da:delay=10001",
+            "bad delay '10001' in lesion token 'da:delay=10001' of 'da:delay=10001': must be steps from 0 to",
+        ),
+        ("ne:delay=\u00b2", "bad delay '\u00b2'"),
         ("da:speed=2", "unknown option 'speed=2'"),
         ("tags:delay=2", "takes no options"),
         ("da+da=0.5", "appears twice"),

@@ -10,7 +10,7 @@ token                  meaning
 ``ne=0.3``             noradrenaline scaled to 30% (any modulator: ``da``, ``ne``, ``ach``,
                        ``5ht``; a scale above 1 is a pharmacological boost)
 ``ach:clamp=0.5``      acetylcholine held at a tonic 0.5, with no phasic signal
-``da:delay=5``         dopamine released 5 steps late
+``da:delay=5``         dopamine released 5 steps late (at most 10000)
 ``tags``               no eligibility trace: a synapse keeps no tag between steps
 ``tags=0.5``           tags decay twice as fast (time constant scaled by 0.5)
 ``longrange``          no cross-area coupling (``longrange=0.5``: coupling halved)
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 MODULATORS = ("da", "ne", "ach", "5ht")
 STRUCTURES = ("tags", "longrange")
 OPTIONS = ("clamp", "delay")
+MAX_DELAY = 10_000  # steps: far past any task's trial, and 10001 levels x 4096 agents is 164 MB
 _HELP = (
     "allowed: none, or tokens joined by '+': "
     + ", ".join(MODULATORS)
@@ -119,8 +120,11 @@ def parse_lesion(spec: str | Lesion | None) -> Lesion:
             if opt == "clamp":
                 clamp = _number(value, token, spec, "clamp level")
             else:
-                if not value.isdigit():
-                    raise ValueError(f"bad delay {value!r} in lesion token {token!r} of {spec!r}: must be steps >= 0")
+                if not (value.isascii() and value.isdigit()) or int(value) > MAX_DELAY:
+                    raise ValueError(
+                        f"bad delay {value!r} in lesion token {token!r} of {spec!r}: must be steps from 0 to "
+                        f"{MAX_DELAY} (the delay line keeps that many levels per agent)"
+                    )
                 delay = int(value)
         if options and not scale_text:
             scale = 1.0  # 'da:delay=5' delays an intact signal; 'ach:clamp=0.5' replaces it
