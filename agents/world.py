@@ -59,6 +59,7 @@ class World:
         if isinstance(self.env, Task):
             return self.env.reset(seed=seed)[0].to(self.device)
         obs, _ = self.env.reset(seed=seed)
+        self._check_finite(obs, "observation")
         return self._tensor(obs).view(self.num_envs, self.obs_dim).float()
 
     def step(self, action: torch.Tensor) -> Step:
@@ -77,12 +78,29 @@ class World:
         obs, reward, terminated, truncated, info = self.env.step(act)
         if self.kind == "single" and (terminated or truncated):
             obs, _ = self.env.reset()
+        self._check_finite(obs, "observation")
+        self._check_finite(reward, "reward")
         obs_t = self._tensor(obs).view(self.num_envs, self.obs_dim).float()
         term = self._tensor(terminated).view(self.num_envs).bool()
         trunc = self._tensor(truncated).view(self.num_envs).bool()
         info_t = {k: self._tensor(v).view(self.num_envs) for k, v in info.items() if _is_batch_array(v)}
         boundary = info_t["trial_end"].bool() if "trial_end" in info_t else term | trunc
         return obs_t, self._tensor(reward).view(self.num_envs).float(), term, boundary, info_t
+
+    def _check_finite(self, value: Any, what: str) -> None:
+        """Refuse a NaN or infinite observation or reward from a Gymnasium env before the circuit
+        learns from it (its weights would all turn NaN). Host arrays only: checking the native
+        vector env's tensors would cost a device sync per step, and its tasks emit finite values."""
+        if isinstance(value, torch.Tensor):
+            return
+        array = np.asarray(value, dtype=np.float64).reshape(self.num_envs, -1)
+        finite = np.isfinite(array).all(1)
+        if not finite.all():
+            agents = np.flatnonzero(~finite).tolist()
+            raise ValueError(
+                f"the env returned a non-finite {what} (NaN or inf) for env(s) {agents[:10]}: "
+                f"{array[agents[0]].tolist()}; the circuit cannot learn from it"
+            )
 
     def _tensor(self, value: Any) -> torch.Tensor:
         if isinstance(value, torch.Tensor):

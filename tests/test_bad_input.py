@@ -219,3 +219,48 @@ def test_agents_and_circuits_refuse_a_seed_the_tasks_refuse():
         Circuit(2, 3, 2, seed=-1)
     with pytest.raises(ValueError, match="Circuit: agent_offset=-2 is not allowed"):
         Circuit(2, 3, 2, agent_offset=-2)
+
+
+class _NaNAt(gym.Wrapper):
+    """A Gymnasium env whose ``bad`` step returns a NaN observation, or a NaN reward."""
+
+    def __init__(self, env: gym.Env, bad: int, what: str):
+        super().__init__(env)
+        self.bad, self.what, self.steps = bad, what, 0
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.steps += 1
+        if self.steps == self.bad:
+            if self.what == "observation":
+                obs = obs.copy()
+                obs[1] = np.nan
+            else:
+                reward = float("inf")
+        return obs, reward, terminated, truncated, info
+
+
+@pytest.mark.parametrize("what", ["observation", "reward"])
+def test_a_gym_envs_nan_is_refused_before_the_circuit_learns_from_it(what):
+    from agents import PlasticAgent
+
+    agent = PlasticAgent(_NaNAt(gym.make(nmgym.env_id("CueReward")), bad=25, what=what), seed=0)
+    with pytest.raises(ValueError, match=rf"the env returned a non-finite {what} \(NaN or inf\) for env\(s\) \[0\]"):
+        agent.run(10)
+    assert all(torch.isfinite(w).all() for w in (agent.circuit.W_in, agent.circuit.W_pi, agent.circuit.W_v))
+
+
+def test_the_circuit_refuses_inputs_of_the_wrong_shape():
+    from nmgym.circuit import Circuit
+
+    circuit = Circuit(4, 3, 2)
+    with pytest.raises(ValueError, match=r"Circuit: x must be a tensor of shape \(4, 3\); got \(4, 5\)"):
+        circuit.forward(torch.zeros(4, 5))
+    with pytest.raises(ValueError, match=r"Circuit: reset must be a tensor of shape \(4,\); got \(2,\)"):
+        circuit.forward(torch.zeros(4, 3), reset=torch.zeros(2, dtype=torch.bool))
+    circuit.forward(torch.zeros(4, 3))
+    circuit.act()
+    with pytest.raises(ValueError, match=r"Circuit: reward must be a tensor of shape \(4,\); got list"):
+        circuit.learn([0.0] * 4, torch.zeros(4, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"Circuit.stimulate: levels must be a tensor of shape \(4, 4\); got \(4,\)"):
+        circuit.stimulate(torch.zeros(4))

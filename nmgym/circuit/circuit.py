@@ -160,6 +160,13 @@ _INIT_IN, _INIT_LOC, _INIT_LR, _NOISE, _ACTION = 11, 12, 13, 14, 15
 LEVELS = ("da", "ne", "ach", "5ht")
 
 
+def _check_shape(value: object, name: str, shape: tuple[int, ...], owner: str = "Circuit") -> None:
+    """A clear error for an argument of the wrong type or shape (no device sync: shapes are host data)."""
+    if not isinstance(value, torch.Tensor) or tuple(value.shape) != shape:
+        got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+        raise ValueError(f"{owner}: {name} must be a tensor of shape {shape}; got {got}")
+
+
 def relevance_ratio(relevance: torch.Tensor) -> torch.Tensor:
     """Each input channel's ``|relevance|`` over the channels' mean, ``[B, D]``: 1 everywhere
     before any relevance is learned (all zero)."""
@@ -677,9 +684,7 @@ class Circuit:
             self.stimulated = False
             self.ach, self.sht = self.ach_tonic, self.sht_tonic
         else:
-            if not isinstance(levels, torch.Tensor) or levels.shape != (self.B, len(LEVELS)):
-                got = tuple(levels.shape) if isinstance(levels, torch.Tensor) else type(levels).__name__
-                raise ValueError(f"Circuit.stimulate: levels must be a tensor of shape ({self.B}, 4); got {got}")
+            _check_shape(levels, "levels", (self.B, len(LEVELS)), "Circuit.stimulate")
             self.stimulation = levels.to(device=self.device, dtype=self.dtype)
             self.stimulated = True
             self.ach = (self.ach_tonic + self.stimulation[:, 2]).clamp(min=0.0)
@@ -694,6 +699,9 @@ class Circuit:
         ``reset`` (bool ``[B]``) zeroes those agents' activity first (a new trial).
         """
         p, B = self.p, self.B
+        _check_shape(x, "x", (B, self.D - 1))
+        if reset is not None:
+            _check_shape(reset, "reset", (B,))
         self.settle()  # a no-op inside the agent loop, where act() has captured already
         if reset is not None:
             self.h.mul_((~reset).to(self.dtype).view(B, 1, 1))
@@ -866,6 +874,9 @@ class Circuit:
         capture.
         """
         p, lesion = self.p, self.lesion
+        for name, value in (("reward", reward), ("terminated", terminated), ("boundary", boundary)):
+            if value is not None:
+                _check_shape(value, name, (self.B,))
         reward = reward.to(self.dtype)
         stop = terminated if boundary is None else terminated | boundary
         next_value = torch.where(stop, 0.0, self.value)
