@@ -16,7 +16,7 @@ from agents.checkpoint import Checkpoint
 from agents.protocols import input_options, plastic_options, protocol
 from nmgym.circuit import CircuitParams
 from nmgym.plotting import available, pyplot
-from nmgym.results_folder import CHECKPOINT, atomic_write_text, check_folder
+from nmgym.results_folder import CHECKPOINT, atomic_write_text, check_folder, make_folder
 from nmgym.study.metrics import last
 from nmgym.tasks import make_task, task_class
 
@@ -96,6 +96,9 @@ def train(
             from agents.ppo import train_ppo  # imports this module: keep the import here
         except ImportError as error:
             raise ValueError(f"--agent ppo needs Stable-Baselines3: pip install 'nmgym[sb3]' ({error})") from error
+        if out is not None:  # with valid task parameters, find out now whether the folder can be written
+            task_class(task)(1, **params)
+            make_folder(out)
         return train_ppo(
             task,
             agents=agents,
@@ -136,6 +139,7 @@ def train(
         if out is not None:
             identity = {"task": task_class(task).__name__, "agent": agent, **settings}
             checkpoint = Checkpoint(Path(out) / CHECKPOINT, identity, checkpoint_seconds, announce=progress)
+            make_folder(out)  # settings valid: find out now, not after the run, if it cannot be written
         data = learner.run(trials, progress=progress, checkpoint=checkpoint)
         summary = summarize(task, agent, settings, data, out)
         if checkpoint is not None:

@@ -146,7 +146,11 @@ def _reproduce(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     from nmgym.bench import format_table, run, write
+    from nmgym.results_folder import make_folder
+    from nmgym.validation import check_device
 
+    check_device(args.device)  # a bad device leaves no folder behind
+    make_folder(args.out)  # find out before the run, not after it, whether it can be written
     result = run(
         quick=args.quick,
         device=args.device,

@@ -49,6 +49,19 @@ def check_folder(folder: str | Path, kind: str) -> Path:
     return folder
 
 
+def make_folder(folder: str | Path) -> Path:
+    """Create ``folder`` (and its parents) and make sure a file can be written in it, so that a
+    run finds out before it starts, not when its first results are due; ``ValueError`` if not."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise ValueError(f"cannot write results to --out {folder}: {error.strerror or error}") from error
+    return folder
+
+
 def _file_mode() -> int:
     """The mode ``open()`` gives a new file (0o666 less the umask): ``mkstemp``'s 0o600 would
     leave results unreadable to the rest of a lab."""

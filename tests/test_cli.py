@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from nmgym.cli import main
 from nmgym.tasks import TASKS
 
@@ -56,3 +58,24 @@ def test_counts_below_one_are_refused_by_their_flag(capsys, tmp_path):
         assert main(argv) == 2
         assert f"argument {flag}: must be an integer >= 1; got {got}" in capsys.readouterr().err
     assert not (tmp_path / "t").exists() and not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["train", "CueReward", "--agents", "2", "--trials", "50"],
+        ["train", "CueReward", "--agent", "td", "--agents", "2", "--trials", "50"],
+        ["study", "CueReward", "--lesion", "ne", "--agents", "2", "--trials", "50"],
+        ["reproduce", "--quick"],
+        ["bench", "--quick"],
+    ],
+)
+def test_an_out_that_cannot_be_written_is_refused_before_the_run(tmp_path, capsys, command):
+    """A folder inside a file cannot be made: each command says so at once, not after its run."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("mine")
+    assert main([*command, "--out", str(blocker / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"nmgym: error: cannot write results to --out {blocker / 'out'}: Not a directory" in err
+    assert "trial/s" not in err and "chunk" not in err  # nothing ran
+    assert blocker.read_text() == "mine"

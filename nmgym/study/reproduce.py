@@ -26,7 +26,7 @@ import torch
 from nmgym.bench.suite import machine
 from nmgym.circuit import CircuitParams
 from nmgym.plotting import MISSING, available
-from nmgym.results_folder import atomic_write_text, check_folder
+from nmgym.results_folder import atomic_write_text, check_folder, make_folder
 from nmgym.study.report import _clean_json, plot_delay_sweep, write_report
 from nmgym.study.runner import Study, StudyMismatch, check_workers, run_chunks
 from nmgym.study.stats import compare
@@ -410,7 +410,7 @@ def reproduce(
             device=device,
             circuit=dict(circuit or {}),
         )
-    out.mkdir(parents=True, exist_ok=True)  # after the studies have validated their settings
+    make_folder(out)  # after the studies have validated their settings
     jobs = []
     for name, study in studies.items():
         try:

@@ -31,7 +31,13 @@ from tqdm import tqdm
 from agents.protocols import plastic_options, protocol
 from nmgym.circuit import LEVELS, CircuitParams, parse_lesion
 from nmgym.circuit.routing import route_inputs
-from nmgym.results_folder import atomic_write_npz, atomic_write_text, check_folder, remove_stale_temporaries
+from nmgym.results_folder import (
+    atomic_write_npz,
+    atomic_write_text,
+    check_folder,
+    make_folder,
+    remove_stale_temporaries,
+)
 from nmgym.tasks import task_class
 from nmgym.validation import check_device, check_integer
 
@@ -392,7 +398,7 @@ class Study:
     def prepare(self) -> None:
         """Create the folder and its manifest; refuse a folder that holds a different study; remove
         the temporary files a killed run left (see :func:`~nmgym.results_folder.remove_stale_temporaries`)."""
-        self.out.mkdir(parents=True, exist_ok=True)
+        make_folder(self.out)
         (self.out / "chunks").mkdir(exist_ok=True)
         path = self.out / MANIFEST
         mine = self.manifest()
