@@ -300,6 +300,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError) as error:
         print(f"nmgym: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a disk filled or a folder vanished mid-run: what is saved stays
+        saved = _saved_on_interrupt(args)
+        then = f"; {saved} is saved: run the same command again to resume" if saved else ""
+        print(f"nmgym: error: {error}{then}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as stop:
         saved = _saved_on_interrupt(args)
         then = f"; {saved} is saved: run the same command again to resume" if saved else ""

@@ -79,3 +79,17 @@ def test_an_out_that_cannot_be_written_is_refused_before_the_run(tmp_path, capsy
     assert f"nmgym: error: cannot write results to --out {blocker / 'out'}: Not a directory" in err
     assert "trial/s" not in err and "chunk" not in err  # nothing ran
     assert blocker.read_text() == "mine"
+
+
+def test_a_write_that_fails_mid_run_is_one_line_saying_what_is_kept(tmp_path, capsys, monkeypatch):
+    import nmgym.study.runner
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(nmgym.study.runner, "atomic_write_npz", full)
+    argv = ["study", "CueReward", "--lesion", "ne", "--agents", "2", "--trials", "5", "--workers", "1"]
+    assert main([*argv, "--out", str(tmp_path / "s")]) == 1
+    err = capsys.readouterr().err
+    assert "nmgym: error: [Errno 28] No space left on device; every finished chunk is saved" in err
+    assert "Traceback" not in err
