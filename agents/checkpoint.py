@@ -139,7 +139,15 @@ class Checkpoint:
         """Restore ``roots`` from the file, if there is one; return its step (0: none, start afresh)."""
         if not self.path.is_file():
             return 0
-        payload = torch.load(self.path, map_location=device, weights_only=True)
+        try:
+            payload = torch.load(self.path, map_location=device, weights_only=True)
+        except Exception as error:  # torch.load's message suggests unsafe loading; the file is the cause
+            raise ValueError(
+                f"{self.path} is not a readable checkpoint (torch.load: {type(error).__name__}): delete it to start"
+                " afresh"
+            ) from error
+        if not isinstance(payload, dict):
+            raise ValueError(f"{self.path} is not a checkpoint of nmgym train: delete it to start afresh")
         if payload.get("version") != VERSION or payload.get("identity") != self.identity:
             theirs = payload.get("identity", {})
             differ = sorted(k for k in set(theirs) | set(self.identity) if theirs.get(k) != self.identity.get(k))

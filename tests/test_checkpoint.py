@@ -104,3 +104,28 @@ def test_train_killed_resumes_bitwise_and_refuses_other_settings(tmp_path: Path,
     resumed = json.loads((out / "summary.json").read_text())
     assert resumed["curve"] == json.loads(json.dumps(whole["curve"]))
     assert resumed["final"] == whole["final"]
+
+
+def test_a_file_in_place_of_a_checkpoint_or_a_chunk_is_named_and_kept(tmp_path: Path, capsys) -> None:
+    """Not a checkpoint (text, or a tensor): one line naming the file, which is left as it was."""
+    out = tmp_path / "t"
+    out.mkdir()
+    argv = ["train", "CueReward", "--agents", "2", "--trials", "5", "--out", str(out)]
+    for content, message in (("text", "not a readable checkpoint (torch.load: "), (None, "not a checkpoint of")):
+        if content is None:
+            torch.save(torch.zeros(2), out / "checkpoint.pt")
+        else:
+            (out / "checkpoint.pt").write_text(content)
+        before = (out / "checkpoint.pt").read_bytes()
+        assert main(argv) == 2
+        assert f"{out / 'checkpoint.pt'} is {message}" in capsys.readouterr().err
+        assert (out / "checkpoint.pt").read_bytes() == before
+    study = tmp_path / "s"
+    argv = ["study", "CueReward", "--lesion", "ne", "--agents", "2", "--trials", "5", "--out", str(study)]
+    assert main(argv) == 0
+    chunk = study / "chunks" / "ne__000000-000002.npz"
+    chunk.write_text("junk")
+    assert main(argv) == 2
+    assert f"chunk {chunk} is not readable (ValueError): delete it and run the study again" in capsys.readouterr().err
+    chunk.unlink()
+    assert main(argv) == 0

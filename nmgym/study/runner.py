@@ -447,8 +447,15 @@ class Study:
                 path = self.out / "chunks" / chunk.name
                 if not path.exists():
                     raise ValueError(f"chunk {path.name} is missing: run the study to finish it")
-                with np.load(path) as data:
-                    parts.append({k: data[k] for k in data.files})
+                try:
+                    with np.load(path) as data:
+                        parts.append({k: data[k] for k in data.files})
+                except Exception as error:  # whatever replaced the atomically written file; numpy's
+                    # message for a text file is about pickles, so the error's type says enough
+                    raise ValueError(
+                        f"chunk {path} is not readable ({type(error).__name__}): delete it and run the study again"
+                        " to redo it"
+                    ) from error
             merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0] if not k.startswith("trace_")}
             merged.update({k: v for k, v in parts[0].items() if k.startswith("trace_")})
             results[condition] = merged
