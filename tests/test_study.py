@@ -448,6 +448,22 @@ def test_the_reproduce_report_names_a_circuit_variant() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"record": -1}, "record=-1 is not allowed; record must be an integer >= 0"),
+        ({"references": "no"}, "Study: references='no' is not allowed; references must be True or False"),
+        ({"options": {"bogus": 1}}, r"Study: unknown option\(s\) \['bogus'\]; allowed: inputs, efference"),
+        ({"lesions": ["ne", 1]}, "Study: lesions must be lesion specs such as 'ne=0.3'; got 1"),
+    ],
+)
+def test_a_study_refuses_bad_settings_before_it_runs(tmp_path: Path, change: dict, message: str) -> None:
+    settings = {"lesions": ["ne"], "agents": 2, "seed": 0, "trials": 5, "out": tmp_path / "s", **change}
+    with pytest.raises(ValueError, match=message):
+        Study("CueReward", **settings)
+    assert not (tmp_path / "s").exists()
+
+
 def test_one_lesion_written_two_ways_is_one_condition(tmp_path: Path) -> None:
     study = Study("ReversalBandit", [" NE = 0.5", "ne=0.5", "da"], agents=2, seed=0, trials=20, out=tmp_path / "s")
     assert study.conditions[:3] == ["none", "ne=0.5", "da"]

@@ -39,10 +39,11 @@ from nmgym.results_folder import (
     remove_stale_temporaries,
 )
 from nmgym.tasks import task_class
-from nmgym.validation import check_device, check_integer
+from nmgym.validation import check_bool, check_device, check_integer
 
 REFERENCES = ("ref:td", "ref:random", "ref:ideal")  # ref:ideal only where the task has an ideal observer
 MANIFEST = "manifest.json"
+STUDY_OPTIONS = ("inputs", "efference")  # the PlasticAgent keywords a study takes; it sets the rest itself
 
 
 class StudyMismatch(ValueError):
@@ -302,6 +303,8 @@ class Study:
             ideal observer (:mod:`agents.ideal`).
         record: agents of each plastic condition's first chunk whose modulator levels are kept.
         device: torch device (not part of the study's identity).
+        options: the plastic conditions' :class:`~agents.PlasticAgent` options, ``inputs`` and
+            ``efference`` (default: the task's protocol).
         circuit: :class:`~nmgym.circuit.CircuitParams` overrides for the plastic conditions (the
             lesions are then compared with the intact circuit of those parameters).
     """
@@ -328,11 +331,18 @@ class Study:
         defaults = protocol(self.task)
         self.trials = defaults["trials"] if self.trials is None else self.trials
         self.chunk_size = self.agents if self.chunk_size is None else self.chunk_size
-        for name, low in (("agents", 1), ("seed", 0), ("trials", 1), ("chunk_size", 1)):
+        for name, low in (("agents", 1), ("seed", 0), ("trials", 1), ("chunk_size", 1), ("record", 0)):
             setattr(self, name, check_integer(getattr(self, name), name, low=low))
+        check_bool(self, "references")  # a string such as "no" would read as true
+        not_specs = [spec for spec in self.lesions if not isinstance(spec, str)]
+        if not_specs:
+            raise ValueError(f"Study: lesions must be lesion specs such as 'ne=0.3'; got {not_specs[0]!r}")
         self.full_params = task_params(self.task, {**defaults["params"], **self.params})
         self.overrides = {k: v for k, v in self.full_params.items() if k in {**defaults["params"], **self.params}}
         self.options = dict(defaults["options"] if self.options is None else self.options)
+        unknown = sorted(set(self.options) - set(STUDY_OPTIONS))
+        if unknown:  # refused here, not in a worker once chunks run
+            raise ValueError(f"Study: unknown option(s) {unknown}; allowed: {', '.join(STUDY_OPTIONS)}")
         self.td = dict(defaults["td"])  # the TD reference's settings
         self.circuit_params = CircuitParams().replace(**self.circuit)  # validated: bad names raise ValueError
         if "inputs" in self.options:  # refused here, before any chunk runs, as a bad parameter is
