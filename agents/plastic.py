@@ -10,6 +10,7 @@ from agents.base import Agent
 from nmgym.circuit import Circuit, CircuitParams, Lesion
 from nmgym.circuit.routing import route_inputs
 from nmgym.tasks import Task
+from nmgym.validation import check_flag
 
 
 class PlasticAgent(Agent):
@@ -52,7 +53,7 @@ class PlasticAgent(Agent):
         params = CircuitParams.given(params, "PlasticAgent", example="beta=2.0")
         columns, areas = route_inputs(self.world.obs_slices, inputs, params.n_areas)
         self.columns = columns.to(self.device)
-        self.efference = efference
+        self.efference = efference = check_flag(efference, "efference", owner="PlasticAgent")
         n_efference = self.world.n_actions if efference else 0
         self.last_action = torch.zeros(self.B, n_efference, device=self.device)
         areas = torch.cat([areas, torch.ones(params.n_areas, n_efference, dtype=torch.bool)], dim=1)

@@ -75,13 +75,18 @@ def check_int_tuple(owner: object, name: str, low: int = 0, high: int | None = N
     object.__setattr__(owner, name, value)
 
 
-def check_bool(owner: object, name: str) -> None:
-    """Require a boolean field: ``True`` or ``False`` (numpy's too, stored as a ``bool``); not a
-    number, nor a string such as ``"false"``, which would read as true."""
-    value = getattr(owner, name)
+def check_flag(value: Any, name: str, *, owner: str = "") -> bool:
+    """``value`` as a ``bool`` if it is ``True`` or ``False`` (numpy's too); otherwise ``ValueError``
+    naming ``owner`` (if given) and ``name``: a string such as ``"no"`` would read as true. For
+    arguments; :func:`check_bool` checks a field."""
     if not isinstance(value, (bool, np.bool_)):
-        _fail(owner, name, value, "True or False")
-    object.__setattr__(owner, name, bool(value))
+        _refuse(owner, name, value, "True or False")
+    return bool(value)
+
+
+def check_bool(owner: object, name: str) -> None:
+    """Require a boolean field (see :func:`check_flag`), stored as a ``bool``."""
+    object.__setattr__(owner, name, check_flag(getattr(owner, name), name, owner=type(owner).__name__))
 
 
 def check_choice(owner: object, name: str, choices: tuple[object, ...]) -> None:

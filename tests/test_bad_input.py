@@ -264,3 +264,24 @@ def test_the_circuit_refuses_inputs_of_the_wrong_shape():
         circuit.learn([0.0] * 4, torch.zeros(4, dtype=torch.bool))
     with pytest.raises(ValueError, match=r"Circuit.stimulate: levels must be a tensor of shape \(4, 4\); got \(4,\)"):
         circuit.stimulate(torch.zeros(4))
+
+
+def test_switch_arguments_take_booleans_and_traces_a_float_dtype():
+    """A string such as ``"no"`` would read as true: the Python entry points refuse it."""
+    from agents import PlasticAgent
+    from nmgym.study.reproduce import reproduce
+
+    task = make_task("CueReward", 2)
+    cases = [
+        (lambda: PlasticAgent(task, efference="no"), "PlasticAgent: efference='no' is not allowed"),
+        (lambda: PlasticAgent(task, record="no"), "Circuit: record='no' is not allowed"),
+        (lambda: PlasticAgent(task, compile="no"), "Circuit: compile='no' is not allowed"),
+        (lambda: make_task("CueReward", 2, compile="no"), "CueReward: compile='no' is not allowed"),
+        (lambda: make_task("CueReward", 2, keep_final_obs=1), "CueReward: keep_final_obs=1 is not allowed"),
+        (lambda: reproduce("unused", quick="no"), "quick='no' is not allowed; quick must be True or False"),
+        (lambda: PlasticAgent(task, trace_dtype=torch.int32), "trace_dtype must be a floating torch dtype"),
+    ]
+    for build, message in cases:
+        with pytest.raises(ValueError, match=message):
+            build()
+    assert make_task("CueReward", 2, compile=np.bool_(False)).compiled is False

@@ -154,7 +154,7 @@ from nmgym.circuit.lesion import Lesion, Modulation, parse_lesion
 from nmgym.circuit.params import CircuitParams
 from nmgym.circuit.plasticity import capture, capture_and_tag, capture_and_tag_fusible, matvec, tag
 from nmgym.compiled import compiled_if, skips_idle_work
-from nmgym.validation import check_device, check_integer
+from nmgym.validation import check_device, check_flag, check_integer
 
 _INIT_IN, _INIT_LOC, _INIT_LR, _NOISE, _ACTION = 11, 12, 13, 14, 15
 LEVELS = ("da", "ne", "ach", "5ht")
@@ -532,6 +532,11 @@ class Circuit:
         n_actions = check_integer(n_actions, "n_actions", owner="Circuit", low=2)
         seed = check_integer(seed, "seed", owner="Circuit", low=0)
         agent_offset = check_integer(agent_offset, "agent_offset", owner="Circuit", low=0)
+        record = check_flag(record, "record", owner="Circuit")
+        compile = check_flag(compile, "compile", owner="Circuit")
+        for name, kind in (("dtype", dtype), ("trace_dtype", trace_dtype or dtype)):
+            if not (isinstance(kind, torch.dtype) and kind.is_floating_point):
+                raise ValueError(f"Circuit: {name}={kind!r} is not allowed; {name} must be a floating torch dtype")
         self.p = p = CircuitParams.given(params, "Circuit", example="beta=2.0")
         self.lesion = parse_lesion(lesion)
         self.device, self.dtype = check_device(device), dtype

@@ -30,6 +30,7 @@ from nmgym.results_folder import atomic_write_text, check_folder, make_folder
 from nmgym.study.report import _clean_json, plot_delay_sweep, write_report
 from nmgym.study.runner import Study, StudyMismatch, check_workers, run_chunks
 from nmgym.study.stats import compare
+from nmgym.validation import check_flag
 
 TAU_TAG = round(CircuitParams().tau_tag)  # the circuit's default tag time constant, in steps
 DA_LATE = 2 * TAU_TAG  # `da:delay` past the tag
@@ -388,6 +389,7 @@ def reproduce(
     The studies' chunks run together, ``workers`` at a time (see :func:`~nmgym.study.runner.run_chunks`).
     ``circuit`` (CircuitParams overrides) runs the catalogue on a circuit variant."""
     check_workers(workers)
+    quick = check_flag(quick, "quick")  # a string such as "no" would read as true
     started = time.perf_counter()
     out = check_folder(out, "reproduce")
     agents = 20 if quick else 64

@@ -23,7 +23,7 @@ import torch
 from nmgym import counter_rng
 from nmgym.compiled import compiled_if, skips_idle_work
 from nmgym.tasks.params import TaskParams
-from nmgym.validation import check_device, check_integer
+from nmgym.validation import check_device, check_flag, check_integer
 
 Channel = tuple[str, int, float, float]  # (sub-space name, width, low, high)
 StepResult = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]
@@ -66,6 +66,8 @@ class Task(ABC):
         num_envs = check_integer(num_envs, "num_envs", owner=name, low=1)
         agent_offset = check_integer(agent_offset, "agent_offset", owner=name, low=0)
         seed = check_integer(seed, "seed", owner=name, low=0)
+        compile = check_flag(compile, "compile", owner=name)
+        keep_final_obs = check_flag(keep_final_obs, "keep_final_obs", owner=name)
         self.params = self.Params.given(params, name).replace(**overrides)
         self.num_envs = num_envs
         self.device = check_device(device)  # concrete: "cuda" -> "cuda:0"
