@@ -455,6 +455,7 @@ def test_the_reproduce_report_names_a_circuit_variant() -> None:
         ({"references": "no"}, "Study: references='no' is not allowed; references must be True or False"),
         ({"options": {"bogus": 1}}, r"Study: unknown option\(s\) \['bogus'\]; allowed: inputs, efference"),
         ({"lesions": ["ne", 1]}, "Study: lesions must be lesion specs such as 'ne=0.3'; got 1"),
+        ({"options": {"efference": "no"}}, "Study: efference='no' is not allowed; efference must be True or False"),
     ],
 )
 def test_a_study_refuses_bad_settings_before_it_runs(tmp_path: Path, change: dict, message: str) -> None:

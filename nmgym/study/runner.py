@@ -39,7 +39,7 @@ from nmgym.results_folder import (
     remove_stale_temporaries,
 )
 from nmgym.tasks import task_class
-from nmgym.validation import check_bool, check_device, check_integer
+from nmgym.validation import check_bool, check_device, check_flag, check_integer
 
 REFERENCES = ("ref:td", "ref:random", "ref:ideal")  # ref:ideal only where the task has an ideal observer
 MANIFEST = "manifest.json"
@@ -343,6 +343,8 @@ class Study:
         unknown = sorted(set(self.options) - set(STUDY_OPTIONS))
         if unknown:  # refused here, not in a worker once chunks run
             raise ValueError(f"Study: unknown option(s) {unknown}; allowed: {', '.join(STUDY_OPTIONS)}")
+        if "efference" in self.options:
+            self.options["efference"] = check_flag(self.options["efference"], "efference", owner="Study")
         self.td = dict(defaults["td"])  # the TD reference's settings
         self.circuit_params = CircuitParams().replace(**self.circuit)  # validated: bad names raise ValueError
         if "inputs" in self.options:  # refused here, before any chunk runs, as a bad parameter is
