@@ -18,6 +18,7 @@ from nmgym.circuit import CircuitParams
 from nmgym.plotting import available, pyplot
 from nmgym.results_folder import CHECKPOINT, atomic_write_text, check_folder, make_folder
 from nmgym.study.metrics import last
+from nmgym.study.runner import task_params
 from nmgym.tasks import make_task, task_class
 
 PPO_AGENTS = ("ppo", "ppo-lstm")  # Stable-Baselines3's: trained by train_ppo, with no checkpoint
@@ -97,7 +98,7 @@ def train(
         except ImportError as error:
             raise ValueError(f"--agent ppo needs Stable-Baselines3: pip install 'nmgym[sb3]' ({error})") from error
         if out is not None:  # with valid task parameters, find out now whether the folder can be written
-            task_class(task)(1, **params)
+            task_params(task, params)
             make_folder(out)
         return train_ppo(
             task,

@@ -277,15 +277,17 @@ def _terminate(signum: int, frame: object) -> None:
     raise Terminated
 
 
-def _saved_on_interrupt(args: argparse.Namespace) -> str | None:
-    """What an interrupted command has kept for its rerun to resume from (None: nothing)."""
+def _resume_hint(args: argparse.Namespace) -> str:
+    """What a stopped command has kept for its rerun to resume from, as the end of its message
+    ("" where it keeps nothing)."""
+    saved = None
     if args.run in (_study, _reproduce):
-        return "every finished chunk"
-    if args.run is _train:
+        saved = "every finished chunk"
+    elif args.run is _train:
         from agents.train import PPO_AGENTS
 
-        return None if args.agent in PPO_AGENTS else "its last checkpoint"
-    return None
+        saved = None if args.agent in PPO_AGENTS else "its last checkpoint"
+    return f"; {saved} is saved: run the same command again to resume" if saved else ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -301,14 +303,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"nmgym: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:  # a disk filled or a folder vanished mid-run: what is saved stays
-        saved = _saved_on_interrupt(args)
-        then = f"; {saved} is saved: run the same command again to resume" if saved else ""
-        print(f"nmgym: error: {error}{then}", file=sys.stderr)
+        print(f"nmgym: error: {error}{_resume_hint(args)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as stop:
-        saved = _saved_on_interrupt(args)
-        then = f"; {saved} is saved: run the same command again to resume" if saved else ""
-        print(f"\nnmgym: {'terminated' if isinstance(stop, Terminated) else 'interrupted'}{then}", file=sys.stderr)
+        stopped = "terminated" if isinstance(stop, Terminated) else "interrupted"
+        print(f"\nnmgym: {stopped}{_resume_hint(args)}", file=sys.stderr)
         return 128 + (signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT)
     finally:
         if previous is not None:  # None: no handler to restore, or one set outside Python
