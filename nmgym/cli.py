@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import select
 import signal
 import sys
 import threading
@@ -290,6 +292,23 @@ def _resume_hint(args: argparse.Namespace) -> str:
     return f"; {saved} is saved: run the same command again to resume" if saved else ""
 
 
+def _stdout_closed() -> bool:
+    """Whether standard output's reader has gone (``nmgym tasks | head -1``): then a command
+    that has done its work stops quietly, as a Unix filter does, instead of reporting an error.
+    Standard output then points at the null device, so the interpreter's final flush is quiet.
+    Where it cannot be polled (Windows, a notebook's stream) the error is reported as any other."""
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        if not any(events & select.POLLERR for _, events in poller.poll(0)):
+            return False
+        os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+        return True
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -302,6 +321,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError) as error:
         print(f"nmgym: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError as error:
+        if not _stdout_closed():
+            print(f"nmgym: error: {error}{_resume_hint(args)}", file=sys.stderr)
+        return 1
     except OSError as error:  # a disk filled or a folder vanished mid-run: what is saved stays
         print(f"nmgym: error: {error}{_resume_hint(args)}", file=sys.stderr)
         return 1

@@ -93,3 +93,27 @@ def test_a_write_that_fails_mid_run_is_one_line_saying_what_is_kept(tmp_path, ca
     err = capsys.readouterr().err
     assert "nmgym: error: [Errno 28] No space left on device; every finished chunk is saved" in err
     assert "Traceback" not in err
+
+
+def test_a_closed_stdout_ends_the_command_quietly():
+    """``nmgym tasks | head -1``: the reader going away is no error to report."""
+    command = subprocess.Popen(
+        [sys.executable, "-m", "nmgym.cli", "tasks"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    command.stdout.close()
+    err = command.stderr.read().decode()
+    assert command.wait() == 1
+    assert err == ""
+
+
+def test_a_broken_pipe_elsewhere_is_reported(tmp_path, capfd, monkeypatch):
+    import nmgym.study.runner
+
+    def broken(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(nmgym.study.runner, "atomic_write_npz", broken)
+    argv = ["study", "CueReward", "--lesion", "ne", "--agents", "2", "--trials", "5", "--workers", "1"]
+    assert main([*argv, "--out", str(tmp_path / "s")]) == 1
+    err = capfd.readouterr().err
+    assert "nmgym: error: [Errno 32] Broken pipe; every finished chunk is saved" in err
