@@ -30,6 +30,9 @@ class PlasticAgent(Agent):
         trace_dtype: storage of the eligibility traces (``torch.bfloat16`` halves their bytes).
         efference: also feed the circuit a copy of its previous action within the trial (a motor
             corollary discharge), so activity after a choice says which choice was made.
+        go_action: the go response, on which 5-HT's Pavlovian inhibition acts (see
+            :class:`Circuit`); by default the task's ``go_action`` where the env is an nmgym task
+            (CueReward, CrossAreaXOR), else none.
 
     Sub-spaces named ``area_a``, ``area_b``, ... feed only the matching area (CrossAreaXOR); the
     rest feed every area.
@@ -48,6 +51,7 @@ class PlasticAgent(Agent):
         efference: bool = False,
         compile: bool = False,
         trace_dtype: torch.dtype | None = None,
+        go_action: int | None = None,
     ):
         super().__init__(env, device=device, seed=seed)
         params = CircuitParams.given(params, "PlasticAgent", example="beta=2.0")
@@ -71,6 +75,7 @@ class PlasticAgent(Agent):
             record=record,
             compile=compile,
             trace_dtype=trace_dtype,
+            go_action=go_action if go_action is not None or self.world.task is None else self.world.task.go_action,
         )
 
     def _input(self, obs: torch.Tensor) -> torch.Tensor:

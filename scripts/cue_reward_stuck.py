@@ -9,7 +9,9 @@ of the stuck ones and of the rest, and the median over stuck agents of their DA 
 the target cue and of the non-target cues they go on. Going on a non-target cue costs only
 ``go_penalty`` (0.2 against a reward of 1); once the policy is sure of going there, its gradient
 ``onehot(a) - pi`` vanishes and the agent rarely withholds, so it rarely learns that withholding
-pays (the task: Schultz, Dayan & Montague 1997).
+pays (the task: Schultz, Dayan & Montague 1997). Serotonin's Pavlovian inhibition (the circuit's
+``pavlovian``, on by default) holds such an agent back where its critic predicts the loss, so few
+stay stuck now (0, 2 and 1 of 64 at seeds 1-3, against 9, 10 and 5 without it).
 """
 
 from __future__ import annotations

@@ -8,7 +8,13 @@ import torch
 
 from agents import PlasticAgent
 from nmgym.circuit import Circuit, CircuitParams, attention_gain
-from nmgym.circuit.circuit import cholinergic_transient, chosen_feedback, compress_policy, readout_tags
+from nmgym.circuit.circuit import (
+    cholinergic_transient,
+    chosen_feedback,
+    compress_policy,
+    readout_outputs,
+    readout_tags,
+)
 from nmgym.circuit.plasticity import capture, matvec, tag
 from nmgym.tasks import make_task
 
@@ -643,3 +649,51 @@ def test_an_actor_reading_the_areas_with_chosen_feedback_escapes_the_linear_xor_
     """The default circuit forms XOR's conjunction where the direct-input actor settles for 75%."""
     default, trap = xor_solved(CircuitParams()), xor_solved(LINEAR_TRAP)
     assert default >= 0.75 and default >= trap + 0.3, (default, trap)
+
+
+def test_pavlovian_inhibition_by_hand():
+    """A predicted loss lowers the go action's logit by ``inhibition * V``; a predicted gain leaves
+    the policy alone (Dayan & Huys 2008; Crockett et al. 2009)."""
+    W_pi = torch.eye(2).repeat(2, 1, 1)  # the logits are the readout itself
+    W_v = torch.tensor([[[-1.0, 0.5]]]).repeat(2, 1, 1)
+    readout = torch.tensor([[1.0, 1.0], [0.0, 1.0]])  # V = -0.5 and 0.5
+    inhibition = torch.tensor([[0.0, 4.0], [0.0, 4.0]])
+    probs, value = readout_outputs(W_pi, W_v, readout, 1.0, inhibition)
+    assert torch.allclose(value, torch.tensor([-0.5, 0.5]))
+    expected = torch.softmax(torch.tensor([[1.0, 1.0 - 4.0 * 0.5], [0.0, 1.0]]), dim=-1)
+    assert torch.allclose(probs, expected)
+    assert torch.equal(readout_outputs(W_pi, W_v, readout, 1.0)[0][1], probs[1])
+
+
+def test_pavlovian_inhibition_acts_on_the_go_action_scaled_by_serotonin():
+    for lesion, level in ((None, 1.0), ("5ht=0.5", 0.5), ("5ht", 0.0)):
+        c = Circuit(2, 3, 2, CircuitParams(pavlovian=4.0), lesion, seed=4, go_action=1)
+        assert torch.equal(c.inhibition, torch.tensor([[0.0, 4.0 * level]] * 2)), lesion
+    assert Circuit(2, 3, 2, CircuitParams(pavlovian=4.0), seed=4).inhibition is None  # no go action
+    assert Circuit(2, 3, 2, CircuitParams(pavlovian=0.0), seed=4, go_action=1).inhibition is None
+    # In a step: the go logit moves by exactly pavlovian * V where the critic predicts a loss.
+    with_go, without = (Circuit(2, 3, 2, CircuitParams(pavlovian=4.0), seed=4, go_action=g) for g in (1, None))
+    x = torch.rand(2, 3)
+    for c in (with_go, without):
+        c.W_v[:, 0, -1] = torch.tensor([-1.0, 1.0])  # the critic's bias: a loss for agent 0, a gain for 1
+        c.forward(x)
+    log_odds = [torch.log(c.probs[:, 1] / c.probs[:, 0]) for c in (with_go, without)]
+    assert with_go.value[0] < 0 < with_go.value[1]
+    assert log_odds[0][0] - log_odds[1][0] == pytest.approx(4.0 * with_go.value[0].item(), abs=1e-5)
+    assert torch.equal(with_go.probs[1], without.probs[1])
+    with pytest.raises(ValueError, match="go_action=2 is not allowed"):
+        Circuit(2, 3, 2, go_action=2)
+    with pytest.raises(ValueError, match="go_action=True is not allowed"):
+        Circuit(2, 3, 2, go_action=True)
+    with pytest.raises(ValueError, match="CircuitParams: pavlovian=-1"):
+        CircuitParams(pavlovian=-1.0)
+
+
+def test_the_agent_takes_the_go_action_from_the_task():
+    import gymnasium as gym
+
+    assert PlasticAgent(make_task("CueReward", 2)).circuit.go_action == 1
+    assert PlasticAgent(make_task("CrossAreaXOR", 2)).circuit.go_action == 1
+    assert PlasticAgent(make_task("ReversalBandit", 2)).circuit.go_action is None
+    assert PlasticAgent(gym.make("nmgym/CueReward-v0")).circuit.go_action == 1
+    assert PlasticAgent(make_task("ReversalBandit", 2), go_action=0).circuit.go_action == 0

@@ -69,3 +69,19 @@ def test_ne_relearning_speeds_up_the_bandit_and_the_ne_lesion_removes_it():
     assert run(1.0)[0] >= run(0.0)[0] + 0.03
     lesioned_off, lesioned_on = run(0.0, "ne"), run(1.0, "ne")
     assert lesioned_on[0] == lesioned_off[0] and bool((lesioned_on[1] == lesioned_off[1]).all())
+
+
+def test_pavlovian_inhibition_frees_cue_rewards_stuck_agents_and_the_5ht_lesion_removes_it():
+    """With ``pavlovian`` on, a cue whose going the critic predicts to cost holds the agent back,
+    so a policy that grew sure of going there is explored again: CueReward's last fifth rises
+    (measured with these settings: 0.829 -> 0.901; 9 -> 0 stuck agents). Without serotonin there
+    is no inhibition, so the run is bitwise the same."""
+
+    def run(pavlovian: float, lesion: str | None = None) -> tuple[float, object]:
+        task = make_task("CueReward", 64, seed=1)
+        agent = PlasticAgent(task, params=CircuitParams(pavlovian=pavlovian), lesion=lesion, seed=1)
+        return score(agent, 300, "correct"), agent.circuit.W_pi
+
+    assert run(30.0)[0] >= run(0.0)[0] + 0.04
+    lesioned_off, lesioned_on = run(0.0, "5ht"), run(30.0, "5ht")
+    assert lesioned_on[0] == lesioned_off[0] and bool((lesioned_on[1] == lesioned_off[1]).all())

@@ -134,6 +134,21 @@ Per agent and step (DESIGN.md section 5):
   chosen action's feedback, now frees most of XOR's stuck agents without that cost.
 * **5-HT patience** (Miyazaki et al. 2014; Schweighofer et al. 2008): the discount horizon, the
   capture threshold and the damping of cross-area coupling.
+  **Pavlovian inhibition** (Dayan & Huys 2008; Crockett et al. 2009, where depleting serotonin
+  abolished punishment-induced inhibition; Guitart-Masip et al. 2012): where the task has a go
+  action (a go/no-go task's: CueReward, CrossAreaXOR), its logit gains
+  ``pavlovian * 5-HT * min(V, 0)``, so a state whose value predicts a loss holds the agent back.
+  On CueReward a minority of agents grew sure of going on a non-target cue: their critic had
+  learned that going there costs (DA at its onset about -0.2), but the actor's tag
+  ``onehot - pi`` vanished, they rarely withheld, and so never learned that withholding pays.
+  Held back by the predicted loss itself, they withhold and learn: last fifth 0.829 / 0.787 /
+  0.840 -> 0.901 / 0.898 / 0.919 (``pavlovian`` 0 -> 30; seeds 1-3, 64 agents, ``nmgym train
+  CueReward``, on an AVX512 host), stuck agents 9 / 10 / 5 -> 0 / 2 / 1
+  (``scripts/cue_reward_stuck.py``); at 10, 0.873 / 0.878 / 0.874; at 100, 0.904 / 0.914 / 0.911.
+  CrossAreaXOR, whose rewards are never negative, stays at 0.950. A Pavlovian approach bias as
+  well (``+ k V`` for a predicted gain too) raised CueReward to 0.932 / 0.943 / 0.949 (k = 10) but
+  cost CrossAreaXOR 0.950 -> 0.892: there withholding is rewarded too, so the value predicts a
+  gain on no-go trials and pushes toward going. The ``5ht`` lesion removes the inhibition.
 
 A lesion (:mod:`nmgym.circuit.lesion`) changes only the levels it names. Everything is a batched
 tensor op: no Python loop over agents and no host-device sync. On the CPU, where reading a value
@@ -252,6 +267,7 @@ def forward_step(
     noise: float,
     ne_gain: float,
     beta: float,
+    inhibition: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, ...]:
     """One step of the areas and the readouts (see :class:`Circuit`): returns ``(h, z, gx, h_other,
     gain, readout, probs, value)``. ``drive_boost`` (``[B, 1]``) scales the attended input where it
@@ -268,15 +284,20 @@ def forward_step(
     gain = (1.0 + ne_gain * ne).view(B, 1, 1)
     h, z = activity(h_prev, drive, gain, leak, noise, counter_keys)
     readout = torch.cat([h.view(B, K * N), gx], dim=1)
-    return (h, z, gx, h_other, gain, readout, *readout_outputs(W_pi, W_v, readout, beta))
+    return (h, z, gx, h_other, gain, readout, *readout_outputs(W_pi, W_v, readout, beta, inhibition))
 
 
 def readout_outputs(
-    W_pi: torch.Tensor, W_v: torch.Tensor, readout: torch.Tensor, beta: float
+    W_pi: torch.Tensor, W_v: torch.Tensor, readout: torch.Tensor, beta: float, inhibition: torch.Tensor | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The actor's policy ``softmax(beta * W_pi r)`` ``[B, A]`` and the critic's value ``W_v . r``
-    ``[B]`` on the readout ``r``."""
-    return torch.softmax(beta * matvec(W_pi, readout), dim=-1), matvec(W_v, readout)[:, 0]
+    """The actor's policy ``softmax(beta * W_pi r + inhibition * min(V, 0))`` ``[B, A]`` and the
+    critic's value ``V = W_v . r`` ``[B]`` on the readout ``r``. ``inhibition`` (``[B, A]``, or
+    None for none) is the Pavlovian weight of a predicted loss on each action's logit."""
+    value = matvec(W_v, readout)[:, 0]
+    logits = beta * matvec(W_pi, readout)
+    if inhibition is not None:
+        logits = logits + inhibition * value.clamp(max=0.0).unsqueeze(-1)
+    return torch.softmax(logits, dim=-1), value
 
 
 def readout_tags(
@@ -526,6 +547,7 @@ class Circuit:
         record: bool = False,
         compile: bool = False,
         trace_dtype: torch.dtype | None = None,
+        go_action: int | None = None,
     ) -> None:
         num_agents = check_integer(num_agents, "num_agents", owner="Circuit", low=1)
         n_inputs = check_integer(n_inputs, "n_inputs", owner="Circuit", low=1)
@@ -542,6 +564,9 @@ class Circuit:
         self.device, self.dtype = check_device(device), dtype
         B, K, N, D, A = num_agents, p.n_areas, p.units, n_inputs + 1, n_actions
         self.B, self.K, self.N, self.D, self.A = B, K, N, D, A
+        if go_action is not None:
+            go_action = check_integer(go_action, "go_action", owner="Circuit", low=0, high=A - 1)
+        self.go_action = go_action
         self.record = record
         self.levels: dict[str, list[torch.Tensor]] = {name: [] for name in LEVELS}
         kw: dict[str, Any] = {"device": self.device, "dtype": dtype}
@@ -670,6 +695,10 @@ class Circuit:
         self.gamma = 1.0 - 1.0 / horizon
         c = p.longrange_scale * self.lesion.longrange * (1 + p.ach_coupling * (self.ach - 1))
         self.coupling = (c / (1 + p.sht_coupling * (self.sht - 1))).clamp(min=0.0)
+        self.inhibition = None  # Pavlovian inhibition of going where a loss is predicted
+        if self.go_action is not None and p.pavlovian > 0:
+            go = torch.nn.functional.one_hot(torch.tensor(self.go_action), self.A).to(self.sht)
+            self.inhibition = p.pavlovian * self.sht.unsqueeze(-1) * go
 
     # ------------------------------------------------------------------ stimulation
     def stimulate(self, levels: torch.Tensor | None) -> None:
@@ -742,6 +771,7 @@ class Circuit:
             p.noise,
             p.ne_gain,
             p.beta,
+            self.inhibition,
         )
         self.value_prev, self.value = self.value, value
         self._pre = (gx, h_prev, h_other, z, gain)
@@ -979,7 +1009,7 @@ class Circuit:
         # What was just learned acts at once: the next action and the next prediction error use the
         # present input's policy and value under the new weights (TD(0) takes both of a step's values
         # from the same weights; a bandit's next choice follows its last outcome and a reset).
-        self.probs, self.value = self._outputs(self.W_pi, self.W_v, self.readout, p.beta)
+        self.probs, self.value = self._outputs(self.W_pi, self.W_v, self.readout, p.beta, self.inhibition)
         if any_end:
             self.ne_short = torch.where(trigger, 0.0, self.ne_short)
             self.utility_short = torch.where(trigger, 0.0, self.utility_short)

@@ -50,6 +50,7 @@ class CircuitParams(Replaceable):
     horizon_min: float = 5.0
     capture_threshold: float = 0.01
     sht_coupling: float = 0.3
+    pavlovian: float = 30.0
     # noradrenaline: surprise
     ne_short: float = 5.0
     ne_long: float = 100.0
@@ -81,6 +82,7 @@ class CircuitParams(Replaceable):
         for name in ("lr_actor", "lr_critic", "lr_hidden", "critic_feedback", "capture_threshold", "sht_coupling"):
             check_float(self, name, low=0.0)
         check_float(self, "sht_coupling", low=0.0, high=0.99)
+        check_float(self, "pavlovian", low=0.0)
         check_float(self, "tau_tag", low=0.0)
         check_float(self, "policy_compression", low=0.0)
         check_float(self, "marginal_rate", low=0.0, high=1.0, open_low=True)
@@ -137,6 +139,8 @@ DESCRIPTIONS: dict[str, str] = {
     "horizon_min": "discount time constant at 5-HT = 0, steps",
     "capture_threshold": "|DA| below this times 5-HT is not captured (consolidation threshold)",
     "sht_coupling": "5-HT damping of cross-area coupling: / (1 + sht_coupling (5-HT - 1))",
+    "pavlovian": "5-HT's Pavlovian inhibition: the go action's logit gains pavlovian x 5-HT x min(V, 0),"
+    " where the task has a go action (0: off)",
     "ne_short": "trials: running mean of the trials' signed prediction error (surprise's numerator)",
     "ne_long": "trials: running variance of the trials' prediction error (surprise's scale)",
     "ne_slope": "slope of NE's sigmoid in surprise",

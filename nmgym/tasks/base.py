@@ -47,6 +47,7 @@ class Task(ABC):
 
     Params: ClassVar[type[TaskParams]]
     action_names: ClassVar[tuple[str, ...]]
+    go_action: ClassVar[int | None] = None  # the go response of a go/no-go task (Pavlovian biases act on it)
     paper: ClassVar[str]  # the paper the task comes from
     tags: ClassVar[tuple[str, ...]]  # modulator, function and task family, as NeuroGym tags tasks
 

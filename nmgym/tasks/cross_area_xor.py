@@ -76,6 +76,7 @@ class CrossAreaXOR(Task):
     Params = CrossAreaXORParams
     params: CrossAreaXORParams
     action_names = ("no-go", "go")
+    go_action = 1
     paper = "Roelfsema & van Ooyen (2005), Neural Computation 17:2176"
     tags = ("long-range coordination", "XOR", "multi-area", "go/no-go")
 

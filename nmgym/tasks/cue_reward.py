@@ -89,6 +89,7 @@ class CueReward(Task):
     Params = CueRewardParams
     params: CueRewardParams
     action_names = ("no-go", "go")
+    go_action = 1
     paper = "Schultz, Dayan & Montague (1997), Science 275:1593"
     tags = ("dopamine", "reward prediction error", "go/no-go", "delayed reward")
 
