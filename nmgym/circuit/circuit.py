@@ -525,6 +525,8 @@ class Circuit:
             eager kernels to float rounding, not bitwise.
         trace_dtype: storage of the eligibility traces (default: ``dtype``). ``torch.bfloat16``
             halves their bytes (the update is computed in ``dtype`` and rounded when stored).
+        go_action: the go response of a go/no-go task, whose logit 5-HT's Pavlovian inhibition
+            lowers where the critic predicts a loss (None: no action is inhibited).
 
     Use: ``probs = forward(x)``; ``a = act()``; step the world; ``forward(x_next, reset=boundary)``;
     ``learn(reward, terminated, boundary)``. ``stimulate(levels)`` adds external stimulation to
