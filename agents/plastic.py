@@ -75,7 +75,7 @@ class PlasticAgent(Agent):
             record=record,
             compile=compile,
             trace_dtype=trace_dtype,
-            go_action=go_action if go_action is not None or self.world.task is None else self.world.task.go_action,
+            go_action=go_action if go_action is not None else getattr(self.world.task, "go_action", None),
         )
 
     def _input(self, obs: torch.Tensor) -> torch.Tensor:

@@ -569,6 +569,8 @@ class Circuit:
         if go_action is not None:
             go_action = check_integer(go_action, "go_action", owner="Circuit", low=0, high=A - 1)
         self.go_action = go_action
+        # Built once on the device: stimulate() rebuilds the inhibition at every step of a circuit env.
+        self._go = None if go_action is None else torch.eye(A, device=self.device, dtype=dtype)[go_action]
         self.record = record
         self.levels: dict[str, list[torch.Tensor]] = {name: [] for name in LEVELS}
         kw: dict[str, Any] = {"device": self.device, "dtype": dtype}
@@ -698,9 +700,8 @@ class Circuit:
         c = p.longrange_scale * self.lesion.longrange * (1 + p.ach_coupling * (self.ach - 1))
         self.coupling = (c / (1 + p.sht_coupling * (self.sht - 1))).clamp(min=0.0)
         self.inhibition = None  # Pavlovian inhibition of going where a loss is predicted
-        if self.go_action is not None and p.pavlovian > 0:
-            go = torch.nn.functional.one_hot(torch.tensor(self.go_action), self.A).to(self.sht)
-            self.inhibition = p.pavlovian * self.sht.unsqueeze(-1) * go
+        if self._go is not None and p.pavlovian > 0:
+            self.inhibition = p.pavlovian * self.sht.unsqueeze(-1) * self._go
 
     # ------------------------------------------------------------------ stimulation
     def stimulate(self, levels: torch.Tensor | None) -> None:
