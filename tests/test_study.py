@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,7 +21,7 @@ import torch
 from nmgym.circuit import CircuitParams
 from nmgym.cli import main
 from nmgym.study import Study, bootstrap_ci, permutation_test, task_metrics, trials_to_criterion, write_report
-from nmgym.study.runner import Chunk, run_chunk, run_chunks
+from nmgym.study.runner import Chunk, _stop_workers, run_chunk, run_chunks
 
 
 def small(out: Path, **kwargs) -> Study:
@@ -255,6 +257,7 @@ def test_a_killed_study_stops_its_workers_and_resumes_identically(tmp_path: Path
     # Ctrl-C as a terminal delivers it: started in the background of a non-interactive shell (as CI
     # may be), a process inherits SIGINT ignored, and Python then raises no KeyboardInterrupt.
     start = "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); import nmgym.cli as c; "
+    start += "import faulthandler; faulthandler.register(signal.SIGUSR1, all_threads=True); "  # where a hang sits
     command = [sys.executable, "-c", start + "sys.exit(c.main(sys.argv[1:]))", "study", "ReversalBandit"]
     command += ["--lesion", "ne", "--agents", "8", "--seed", "3", "--trials", "100", "--chunk-size", "2"]
     command += ["--workers", "2", "--out", str(out)]
@@ -274,7 +277,13 @@ def test_a_killed_study_stops_its_workers_and_resumes_identically(tmp_path: Path
             os.killpg(process.pid, sig)  # what Ctrl-C sends
         else:
             process.send_signal(sig)
-        _, err = process.communicate(timeout=60)
+        try:
+            _, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGUSR1)
+            time.sleep(2)
+            process.kill()
+            pytest.fail(f"the study did not stop within 60 s of {sig.name}; its threads:\n{process.communicate()[1]}")
         assert process.returncode == code, err
         if sig != signal.SIGKILL:
             assert "run the same command again to resume" in err
@@ -290,6 +299,26 @@ def test_a_killed_study_stops_its_workers_and_resumes_identically(tmp_path: Path
     write_report(full)
     same_chunks(tmp_path / "full", out, full)
     assert (tmp_path / "full" / "results.csv").read_text() == (out / "results.csv").read_text()
+
+
+def _ignore_sigterm(ready) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    ready.set()
+    time.sleep(60)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forks a stand-in worker (POSIX)")
+def test_stopping_the_workers_kills_one_that_outlives_sigterm() -> None:
+    """An interrupted study's pool waits, in its clean-up, for as long as a worker lives: one that
+    survives SIGTERM is killed once the wait for it is over."""
+    context = multiprocessing.get_context("fork")  # the stand-in runs no torch
+    ready = context.Event()
+    worker = context.Process(target=_ignore_sigterm, args=(ready,))
+    worker.start()
+    assert ready.wait(30)
+    _stop_workers(SimpleNamespace(_processes={worker.pid: worker}), seconds=0.5)  # type: ignore[arg-type]
+    worker.join(10)
+    assert worker.exitcode == -signal.SIGKILL
 
 
 def test_worker_processes_give_the_same_results(tmp_path: Path) -> None:

@@ -198,14 +198,22 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """End the pool's workers now, their chunks unfinished (``terminate_workers`` from Python 3.14)."""
+def _stop_workers(pool: ProcessPoolExecutor, seconds: float = 5.0) -> None:
+    """End the pool's workers now, their chunks unfinished (``terminate_workers`` from Python 3.14),
+    and wait, ``seconds`` at most, until each has gone, killing any left: the pool's clean-up
+    waits for as long as one of them lives."""
+    processes = list((pool._processes or {}).values())
     terminate = getattr(pool, "terminate_workers", None)
     if terminate is not None:
         terminate()
-        return
-    for process in list(pool._processes.values()):
-        process.terminate()
+    else:
+        for process in processes:
+            process.terminate()
+    deadline = time.monotonic() + seconds
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
 
 
 def _run_and_write(chunk: Chunk, path: Path, device: str | torch.device) -> float:
