@@ -76,6 +76,7 @@ class PlasticAgent(Agent):
             compile=compile,
             trace_dtype=trace_dtype,
             go_action=go_action if go_action is not None else getattr(self.world.task, "go_action", None),
+            check_inputs=False,  # the world's observations and rewards are checked where they enter
         )
 
     def _input(self, obs: torch.Tensor) -> torch.Tensor:

@@ -1,5 +1,7 @@
 """Bad input raises a clear error that names what was wrong and what is allowed, and loses nothing."""
 
+import math
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -264,6 +266,62 @@ def test_the_circuit_refuses_inputs_of_the_wrong_shape():
         circuit.learn([0.0] * 4, torch.zeros(4, dtype=torch.bool))
     with pytest.raises(ValueError, match=r"Circuit.stimulate: levels must be a tensor of shape \(4, 4\); got \(4,\)"):
         circuit.stimulate(torch.zeros(4))
+
+
+def test_the_circuit_refuses_non_finite_values_and_bad_actions_and_is_left_unchanged():
+    from agents.checkpoint import capture
+    from nmgym.circuit import Circuit
+
+    circuit = Circuit(4, 3, 2)
+    circuit.forward(torch.zeros(4, 3))
+    circuit.act()
+    circuit.forward(torch.ones(4, 3))
+    circuit.learn(torch.ones(4), torch.zeros(4, dtype=torch.bool))  # leaves a capture pending (settle())
+
+    def snapshot() -> dict:
+        return {k: v.clone() if torch.is_tensor(v) else v for k, v in capture({"circuit": circuit}).items()}
+
+    def flagged(value: torch.Tensor, entries: list[tuple[int, ...]], bad: float) -> torch.Tensor:
+        value = value.clone()
+        for entry in entries:
+            value[entry] = bad
+        return value
+
+    before = snapshot()
+    ready = torch.zeros(4, dtype=torch.bool)
+    cases = [
+        (
+            lambda: circuit.forward(flagged(torch.ones(4, 3), [(2, 1)], math.nan)),
+            r"x holds NaN or infinity \(agents 2\)",
+            ValueError,
+        ),
+        (
+            lambda: circuit.learn(flagged(torch.zeros(4), [(1,), (3,)], math.inf), ready),
+            r"reward holds NaN or infinity \(agents 1, 3\)",
+            ValueError,
+        ),
+        (
+            lambda: circuit.stimulate(flagged(torch.zeros(4, 4), [(0, 2)], -math.inf)),
+            r"Circuit.stimulate: levels holds NaN or infinity \(agents 0\)",
+            ValueError,
+        ),
+        (lambda: circuit.act(torch.tensor([0, 2, 1, -1])), r"action is outside 0..1 \(agents 1, 3\)", ValueError),
+        (lambda: circuit.act(torch.zeros(4)), r"action must be a torch.int64 tensor; got torch.float32", TypeError),
+        (lambda: circuit.learn(torch.zeros(4), torch.zeros(4)), r"terminated must be a torch.bool tensor", TypeError),
+        (
+            lambda: circuit.forward(torch.ones(4, 3), reset=torch.zeros(4)),
+            r"reset must be a torch.bool tensor",
+            TypeError,
+        ),
+    ]
+    for call, message, error in cases:
+        with pytest.raises(error, match=message):
+            call()
+        after = snapshot()
+        assert after.keys() == before.keys()
+        for key, value in before.items():
+            same = torch.equal(value, after[key]) if torch.is_tensor(value) else value == after[key]
+            assert same, f"{message}: {key} changed"
 
 
 def test_switch_arguments_take_booleans_and_traces_a_float_dtype():

@@ -175,11 +175,26 @@ _INIT_IN, _INIT_LOC, _INIT_LR, _NOISE, _ACTION = 11, 12, 13, 14, 15
 LEVELS = ("da", "ne", "ach", "5ht")
 
 
-def _check_shape(value: object, name: str, shape: tuple[int, ...], owner: str = "Circuit") -> None:
-    """A clear error for an argument of the wrong type or shape (no device sync: shapes are host data)."""
+def _check_shape(
+    value: object, name: str, shape: tuple[int, ...], owner: str = "Circuit", dtype: torch.dtype | None = None
+) -> None:
+    """A clear error for an argument of the wrong type, shape or (if given) dtype (no device sync:
+    these are host data; a wrong dtype is a ``TypeError``, as the tasks' is)."""
     if not isinstance(value, torch.Tensor) or tuple(value.shape) != shape:
         got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
         raise ValueError(f"{owner}: {name} must be a tensor of shape {shape}; got {got}")
+    if dtype is not None and value.dtype != dtype:
+        raise TypeError(f"{owner}: {name} must be a {dtype} tensor; got {value.dtype}")
+
+
+def _check_values(bad: torch.Tensor, name: str, what: str, owner: str) -> None:
+    """Refuse an argument whose agents' entries ``bad`` (``[B, ...]``, bool) flag (one device sync)."""
+    if bool(bad.any()):
+        agents = bad.reshape(len(bad), -1).any(-1).nonzero().flatten().tolist()
+        more = ", ..." if len(agents) > 10 else ""
+        raise ValueError(
+            f"{owner}: {name} {what} (agents {', '.join(map(str, agents[:10]))}{more}); the circuit is unchanged"
+        )
 
 
 def relevance_ratio(relevance: torch.Tensor) -> torch.Tensor:
@@ -527,6 +542,10 @@ class Circuit:
             halves their bytes (the update is computed in ``dtype`` and rounded when stored).
         go_action: the go response of a go/no-go task, whose logit 5-HT's Pavlovian inhibition
             lowers where the critic predicts a loss (None: no action is inhibited).
+        check_inputs: refuse, with the circuit unchanged, a NaN or infinite input, reward or
+            stimulation and an action out of range. Each check reads its tensor's values: a
+            device sync per step on a GPU. :class:`~agents.PlasticAgent` and the circuit envs,
+            whose inputs are checked where they enter, switch it off.
 
     Use: ``probs = forward(x)``; ``a = act()``; step the world; ``forward(x_next, reset=boundary)``;
     ``learn(reward, terminated, boundary)``. ``stimulate(levels)`` adds external stimulation to
@@ -550,6 +569,7 @@ class Circuit:
         compile: bool = False,
         trace_dtype: torch.dtype | None = None,
         go_action: int | None = None,
+        check_inputs: bool = True,
     ) -> None:
         num_agents = check_integer(num_agents, "num_agents", owner="Circuit", low=1)
         n_inputs = check_integer(n_inputs, "n_inputs", owner="Circuit", low=1)
@@ -557,6 +577,7 @@ class Circuit:
         seed = check_integer(seed, "seed", owner="Circuit", low=0)
         agent_offset = check_integer(agent_offset, "agent_offset", owner="Circuit", low=0)
         record = check_flag(record, "record", owner="Circuit")
+        self.check_inputs = check_flag(check_inputs, "check_inputs", owner="Circuit")
         compile = check_flag(compile, "compile", owner="Circuit")
         for name, kind in (("dtype", dtype), ("trace_dtype", trace_dtype or dtype)):
             if not (isinstance(kind, torch.dtype) and kind.is_floating_point):
@@ -714,6 +735,10 @@ class Circuit:
         gain, the coupling, the discount and the capture threshold. The stimulation holds until
         the next call; ``None`` switches it off (no stimulation term is computed when off).
         """
+        if levels is not None:
+            _check_shape(levels, "levels", (self.B, len(LEVELS)), "Circuit.stimulate")
+            if self.check_inputs:
+                _check_values(~torch.isfinite(levels), "levels", "holds NaN or infinity", "Circuit.stimulate")
         self.settle()
         self._ne_held = False  # the NE level includes the stimulation
         if levels is None:
@@ -721,7 +746,6 @@ class Circuit:
             self.stimulated = False
             self.ach, self.sht = self.ach_tonic, self.sht_tonic
         else:
-            _check_shape(levels, "levels", (self.B, len(LEVELS)), "Circuit.stimulate")
             self.stimulation = levels.to(device=self.device, dtype=self.dtype)
             self.stimulated = True
             self.ach = (self.ach_tonic + self.stimulation[:, 2]).clamp(min=0.0)
@@ -738,7 +762,9 @@ class Circuit:
         p, B = self.p, self.B
         _check_shape(x, "x", (B, self.D - 1))
         if reset is not None:
-            _check_shape(reset, "reset", (B,))
+            _check_shape(reset, "reset", (B,), dtype=torch.bool)
+        if self.check_inputs:
+            _check_values(~torch.isfinite(x), "x", "holds NaN or infinity", "Circuit")
         self.settle()  # a no-op inside the agent loop, where act() has captured already
         if reset is not None:
             self.h.mul_((~reset).to(self.dtype).view(B, 1, 1))
@@ -784,6 +810,10 @@ class Circuit:
     def act(self, action: torch.Tensor | None = None) -> torch.Tensor:
         """Sample an action from the policy (or take ``action``) and set the synaptic tags."""
         K = self.K
+        if action is not None:
+            _check_shape(action, "action", (self.B,), dtype=torch.int64)
+            if self.check_inputs:
+                _check_values((action < 0) | (action >= self.A), "action", f"is outside 0..{self.A - 1}", "Circuit")
         if action is None:
             counter_keys = self._counter_keys
             if counter_keys is None:  # a second act() after one forward(): the counter has moved on
@@ -912,9 +942,12 @@ class Circuit:
         capture.
         """
         p, lesion = self.p, self.lesion
-        for name, value in (("reward", reward), ("terminated", terminated), ("boundary", boundary)):
+        _check_shape(reward, "reward", (self.B,))
+        for name, value in (("terminated", terminated), ("boundary", boundary)):
             if value is not None:
-                _check_shape(value, name, (self.B,))
+                _check_shape(value, name, (self.B,), dtype=torch.bool)
+        if self.check_inputs:
+            _check_values(~torch.isfinite(reward), "reward", "holds NaN or infinity", "Circuit")
         reward = reward.to(self.dtype)
         stop = terminated if boundary is None else terminated | boundary
         next_value = torch.where(stop, 0.0, self.value)

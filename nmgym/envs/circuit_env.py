@@ -161,6 +161,7 @@ class CircuitWorld:
             device=self.device,
             seed=episode_seed(self.seed, self.episode),
             agent_offset=int(self.task.agent_ids[0]) if self.B else 0,
+            check_inputs=False,  # a native task's inputs; the stimulation is checked as an action
         )
 
     def _observe(self, task_obs: torch.Tensor) -> torch.Tensor:
