@@ -33,6 +33,9 @@ class PlasticAgent(Agent):
         go_action: the go response, on which 5-HT's Pavlovian inhibition acts (see
             :class:`Circuit`); by default the task's ``go_action`` where the env is an nmgym task
             (CueReward, CrossAreaXOR), else none.
+        greedy: choose the policy's most probable action instead of sampling it (a deterministic
+            evaluation, as Stable-Baselines3's ``deterministic=True``; learning goes on). The
+            attribute of that name can be switched during a run.
 
     Sub-spaces named ``area_a``, ``area_b``, ... feed only the matching area (CrossAreaXOR); the
     rest feed every area.
@@ -52,12 +55,14 @@ class PlasticAgent(Agent):
         compile: bool = False,
         trace_dtype: torch.dtype | None = None,
         go_action: int | None = None,
+        greedy: bool = False,
     ):
         super().__init__(env, device=device, seed=seed)
         params = CircuitParams.given(params, "PlasticAgent", example="beta=2.0")
         columns, areas = route_inputs(self.world.obs_slices, inputs, params.n_areas)
         self.columns = columns.to(self.device)
         self.efference = efference = check_flag(efference, "efference", owner="PlasticAgent")
+        self.greedy = check_flag(greedy, "greedy", owner="PlasticAgent")
         n_efference = self.world.n_actions if efference else 0
         self.last_action = torch.zeros(self.B, n_efference, device=self.device)
         areas = torch.cat([areas, torch.ones(params.n_areas, n_efference, dtype=torch.bool)], dim=1)
@@ -87,7 +92,7 @@ class PlasticAgent(Agent):
         self.circuit.forward(self._input(obs))
 
     def act(self) -> torch.Tensor:
-        action = self.circuit.act()
+        action = self.circuit.act(self.circuit.probs.argmax(-1) if self.greedy else None)
         if self.efference:
             self.last_action = torch.nn.functional.one_hot(action, self.world.n_actions).float()
         return action

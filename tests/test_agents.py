@@ -123,6 +123,22 @@ def test_same_seed_same_results():
     assert torch.equal(runs[0]["reward"], runs[1]["reward"])
 
 
+def test_a_greedy_plastic_agent_takes_its_policys_most_probable_action_and_learns():
+    """``greedy=True`` acts on the policy's argmax, and learns from it; sampling departs from it."""
+    for greedy in (True, False):
+        agent = PlasticAgent(make_task("ReversalBandit", 16, seed=0), seed=0, greedy=greedy)
+        start = agent.circuit.W_pi.clone()
+        agent.begin(agent.world.reset(seed=0))
+        same = []
+        for _ in range(40):
+            expected = agent.circuit.probs.argmax(-1)
+            action = agent.act()
+            same.append(torch.equal(action, expected))
+            agent.observe(*agent.world.step(action)[:4])
+        assert all(same) if greedy else not all(same)
+        assert not torch.equal(agent.circuit.W_pi, start)
+
+
 @pytest.mark.parametrize("cls", [TDAgent, RandomAgent])
 def test_td_and_random_agents_run(cls):
     data = cls(make_task("ReversalBandit", 8, seed=0), seed=0).run(50)
@@ -271,3 +287,23 @@ def test_the_stuck_agents_script_reads_each_cues_onset(monkeypatch):
         data = agent.run(300)
     da = stuck.cue_onset_da(agent, task.params, data["cue"].numpy(), 300)
     assert da[:, 0].mean() > 0.3 and da[:, 1:].mean() < -0.05, da.mean(0)
+
+
+def test_the_greedy_gap_script_turns_greedy_when_the_slowest_agent_reaches_the_last_fifth(monkeypatch):
+    """``scripts/greedy_gap.py``: on WaitForReward, whose trials differ in length, the agents sample
+    until the last of them has finished ``start`` trials, then all take the policy's argmax."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "scripts"))
+    greedy_gap = importlib.import_module("greedy_gap")
+    agent = greedy_gap.GreedyFrom(make_task("WaitForReward", 8, seed=0), seed=0, start=3)
+    agent.begin(agent.world.reset(seed=0))
+    finished = torch.zeros(8, dtype=torch.int64)
+    for _ in range(400):
+        assert agent.greedy == bool(finished.min() >= 3)
+        expected = agent.circuit.probs.argmax(-1)
+        action = agent.act()
+        if agent.greedy:
+            assert torch.equal(action, expected)
+        obs, reward, terminated, boundary = agent.world.step(action)[:4]
+        agent.observe(obs, reward, terminated, boundary)
+        finished += boundary.long()
+    assert agent.greedy and finished.max() > finished.min()

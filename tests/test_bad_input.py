@@ -332,6 +332,7 @@ def test_switch_arguments_take_booleans_and_traces_a_float_dtype():
     task = make_task("CueReward", 2)
     cases = [
         (lambda: PlasticAgent(task, efference="no"), "PlasticAgent: efference='no' is not allowed"),
+        (lambda: PlasticAgent(task, greedy="no"), "PlasticAgent: greedy='no' is not allowed"),
         (lambda: PlasticAgent(task, record="no"), "Circuit: record='no' is not allowed"),
         (lambda: PlasticAgent(task, compile="no"), "Circuit: compile='no' is not allowed"),
         (lambda: make_task("CueReward", 2, compile="no"), "CueReward: compile='no' is not allowed"),
