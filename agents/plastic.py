@@ -81,7 +81,7 @@ class PlasticAgent(Agent):
             compile=compile,
             trace_dtype=trace_dtype,
             go_action=go_action if go_action is not None else getattr(self.world.task, "go_action", None),
-            check_inputs=False,  # the world's observations and rewards are checked where they enter
+            check_inputs=False,  # finite inputs: a task's by construction, a gym env's checked as they enter
         )
 
     def _input(self, obs: torch.Tensor) -> torch.Tensor:

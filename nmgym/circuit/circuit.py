@@ -544,8 +544,9 @@ class Circuit:
             lowers where the critic predicts a loss (None: no action is inhibited).
         check_inputs: refuse, with the circuit unchanged, a NaN or infinite input, reward or
             stimulation and an action out of range. Each check reads its tensor's values: a
-            device sync per step on a GPU. :class:`~agents.PlasticAgent` and the circuit envs,
-            whose inputs are checked where they enter, switch it off.
+            device sync per step on a GPU. :class:`~agents.PlasticAgent` and the circuit envs
+            switch it off: a task's inputs are finite by construction, a Gymnasium env's
+            observations and rewards and a controller's stimulation are checked as they enter.
 
     Use: ``probs = forward(x)``; ``a = act()``; step the world; ``forward(x_next, reset=boundary)``;
     ``learn(reward, terminated, boundary)``. ``stimulate(levels)`` adds external stimulation to
