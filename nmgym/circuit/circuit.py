@@ -811,16 +811,16 @@ class Circuit:
     def act(self, action: torch.Tensor | None = None) -> torch.Tensor:
         """Sample an action from the policy (or take ``action``) and set the synaptic tags."""
         K = self.K
-        if action is not None:
-            _check_shape(action, "action", (self.B,), dtype=torch.int64)
-            if self.check_inputs:
-                _check_values((action < 0) | (action >= self.A), "action", f"is outside 0..{self.A - 1}", "Circuit")
         if action is None:
             counter_keys = self._counter_keys
             if counter_keys is None:  # a second act() after one forward(): the counter has moved on
                 counter_keys = counter_rng.counter_key(self.key, self.steps)
             u = counter_rng.uniform_from(counter_rng.stream_key(counter_keys, _ACTION)).unsqueeze(-1)
             action = (u > self.probs.cumsum(-1)[:, :-1]).sum(-1)
+        else:
+            _check_shape(action, "action", (self.B,), dtype=torch.int64)
+            if self.check_inputs:
+                _check_values((action < 0) | (action >= self.A), "action", f"is outside 0..{self.A - 1}", "Circuit")
         self.steps += 1
         self._counter_keys = None
         gx, h_prev, h_other, z, gain = self._pre
