@@ -335,6 +335,41 @@ def test_ne_reset_cuts_the_mean_preference_more_than_the_selective_weights():
     torch.testing.assert_close(c.W_pi @ mean_in.unsqueeze(-1), 0.1 * before @ mean_in.unsqueeze(-1))
 
 
+def test_with_two_contexts_a_reset_swaps_the_labile_bias_for_the_other_contexts_and_back():
+    """``ne_contexts=2``: a reset sets the readouts' labile bias aside and brings
+    back the other context's (zero before any switch); the next reset swaps them back. The
+    consolidated weights stay, the selective columns and their output at the mean readout are
+    reset as with one context. Known answer on the actor and the critic, over two resets."""
+    c = make(B=1, **NO_LEARNING, ne_reset=0.9, ne_reset_selective=0.2, ne_refractory=0, tau_labile=1e12, ne_contexts=2)
+    consolidated = [torch.randn(w.shape) for w in (c.W_pi, c.W_v)]
+    labile = [torch.randn(w.shape) for w in (c.W_pi, c.W_v)]
+    for W, L, base, lab in zip((c.W_pi, c.W_v), (c.L_pi, c.L_v), consolidated, labile, strict=True):
+        W.copy_(base + lab)
+        L.copy_(lab)
+    x = torch.ones(1, 3)
+    no, yes = torch.zeros(1, dtype=torch.bool), torch.ones(1, dtype=torch.bool)
+    c.forward(x)
+    stored = [torch.zeros(w.shape[:2]) for w in (c.W_pi, c.W_v)]  # the other context: nothing learned yet
+    for switch in (1, 2):
+        c.act()
+        c.forward(x)
+        mean_in = torch.cat([c.readout_mean[:, :-1], torch.ones(1, 1)], dim=1)
+        before = [(W.clone(), L.clone()) for W, L in ((c.W_pi, c.L_pi), (c.W_v, c.L_v))]
+        c.ne_short.fill_(-100.0)  # a change point at this trial end
+        c.learn(torch.zeros(1), no, yes)
+        assert c.context.item() == switch % 2
+        for i, (W, L, kept) in enumerate(((c.W_pi, c.L_pi, c.stored_pi), (c.W_v, c.L_v, c.stored_v))):
+            W0, L0 = before[i]
+            selective = L0[:, :, :-1] @ mean_in[:, :-1].unsqueeze(-1)  # [1, rows, 1]
+            expected_L = L0.clone()
+            expected_L[:, :, :-1] *= 0.8  # the selective columns keep 80%, as with one context
+            expected_L[:, :, -1] = stored[i] - 0.7 * selective[:, :, 0]  # the other bias, less the selective output
+            torch.testing.assert_close(L, expected_L)
+            torch.testing.assert_close(W, W0 - L0 + expected_L)  # only the labile part moved
+            torch.testing.assert_close(kept, L0[:, :, -1])  # set aside for the next switch
+            stored[i] = L0[:, :, -1]  # the second switch brings back the first context's bias
+
+
 def test_after_a_reset_the_learning_rate_boost_fades_over_ne_uncertainty_trials():
     """Relative uncertainty (Nassar et al. 2012): 1 at the reset, then ``exp(-1 / tau)`` per trial
     end; the capture rate's boost follows the larger of it and NE. Known answer from the critic's
