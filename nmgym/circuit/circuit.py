@@ -516,10 +516,9 @@ def reset_labile(
             removed[:, :, -1] += cut * preference  # the bias column carries the state-independent part
         else:
             selective = matvec(L[:, :, :-1], mean_in[:, :-1])  # the selective part's output at the mean
-            bias = L[:, :, -1].clone()
-            switch = reset.view(-1, 1)
-            removed[:, :, -1] = switch * (bias - stored) + cut * selective
-            stored.add_(switch * (bias - stored))
+            swapped = reset.view(-1, 1) * (L[:, :, -1] - stored)  # the labile bias out, the stored one in
+            removed[:, :, -1] = swapped + cut * selective
+            stored.add_(swapped)
         W.sub_(removed)
         L.sub_(removed)
 
@@ -666,12 +665,12 @@ class Circuit:
         # Their labile part: what learning added and has not consolidated yet (NE resets only this).
         self.L_pi, self.L_v = torch.zeros_like(self.W_pi), torch.zeros_like(self.W_v)
         self.labile_keep = math.exp(-1.0 / p.tau_labile)
-        # Two latent contexts (``ne_contexts=2``): the other one's labile bias, which a reset swaps
-        # in, and which context each agent is in.
-        two = p.ne_contexts == 2
-        self.stored_pi = torch.zeros(B, A, **kw) if two else None
-        self.stored_v = torch.zeros(B, 1, **kw) if two else None
-        self.context = torch.zeros(B, dtype=torch.int64, device=self.device)
+        # Two latent contexts (``ne_contexts=2``; None with one): the other one's labile bias, which
+        # a reset swaps in, and which context each agent is in.
+        self.stored_pi = self.stored_v = self.context = None
+        if p.ne_contexts == 2:
+            self.stored_pi, self.stored_v = torch.zeros(B, A, **kw), torch.zeros(B, 1, **kw)
+            self.context = torch.zeros(B, dtype=torch.int64, device=self.device)
         trace_dtype = trace_dtype or dtype
         self._E_in_t, self.E_loc, self.E_lr = (
             torch.zeros_like(w, dtype=trace_dtype) for w in (self._W_in_t, self._W_loc, self._W_lr)
@@ -1086,7 +1085,7 @@ class Circuit:
                 self.stored_pi,
                 self.stored_v,
             )
-            if self.stored_pi is not None:
+            if self.context is not None:
                 self.context = torch.where(trigger, 1 - self.context, self.context)
         # What was just learned acts at once: the next action and the next prediction error use the
         # present input's policy and value under the new weights (TD(0) takes both of a step's values
