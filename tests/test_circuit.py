@@ -12,6 +12,7 @@ from nmgym.circuit.circuit import (
     cholinergic_transient,
     chosen_feedback,
     compress_policy,
+    move_context_fit,
     readout_outputs,
     readout_tags,
 )
@@ -336,10 +337,11 @@ def test_ne_reset_cuts_the_mean_preference_more_than_the_selective_weights():
 
 
 def test_with_two_contexts_a_reset_swaps_the_labile_bias_for_the_other_contexts_and_back():
-    """``ne_contexts=2``: a reset sets the readouts' labile bias aside and brings
-    back the other context's (zero before any switch); the next reset swaps them back. The
-    consolidated weights stay, the selective columns and their output at the mean readout are
-    reset as with one context. Known answer on the actor and the critic, over two resets."""
+    """``ne_contexts=2``, where the stored context explains the recent outcomes better: a reset
+    sets the readouts' labile bias aside and brings back the other context's (zero before any
+    switch); the next reset swaps them back. The consolidated weights stay, the selective columns
+    and their output at the mean readout are reset as with one context. Known answer on the actor
+    and the critic, over two resets."""
     c = make(B=1, **NO_LEARNING, ne_reset=0.9, ne_reset_selective=0.2, ne_refractory=0, tau_labile=1e12, ne_contexts=2)
     consolidated = [torch.randn(w.shape) for w in (c.W_pi, c.W_v)]
     labile = [torch.randn(w.shape) for w in (c.W_pi, c.W_v)]
@@ -356,6 +358,7 @@ def test_with_two_contexts_a_reset_swaps_the_labile_bias_for_the_other_contexts_
         mean_in = torch.cat([c.readout_mean[:, :-1], torch.ones(1, 1)], dim=1)
         before = [(W.clone(), L.clone()) for W, L in ((c.W_pi, c.L_pi), (c.W_v, c.L_v))]
         c.ne_short.fill_(-100.0)  # a change point at this trial end
+        c.context_fit.copy_(torch.tensor([[-1.0, 0.0]]))  # the stored bias has explained the outcomes better
         c.learn(torch.zeros(1), no, yes)
         assert c.context.item() == switch % 2
         for i, (W, L, kept) in enumerate(((c.W_pi, c.L_pi, c.stored_pi), (c.W_v, c.L_v, c.stored_v))):
@@ -368,6 +371,58 @@ def test_with_two_contexts_a_reset_swaps_the_labile_bias_for_the_other_contexts_
             torch.testing.assert_close(W, W0 - L0 + expected_L)  # only the labile part moved
             torch.testing.assert_close(kept, L0[:, :, -1])  # set aside for the next switch
             stored[i] = L0[:, :, -1]  # the second switch brings back the first context's bias
+
+
+def test_with_two_contexts_a_reset_cuts_as_one_context_unless_the_stored_bias_fits_the_outcomes_better():
+    """The stored context comes back only where its fit beats the present one's by
+    ``ne_context_margin``; elsewhere the reset is the one-context cut, bitwise, and the context
+    and the stored bias stay. Then, with the fits set apart by more than the margin, it swaps."""
+    # ne_short=1000: one trial moves the fits by a thousandth of its outcome; they stay as set
+    circuits = [
+        make(B=1, **NO_LEARNING, ne_refractory=0, ne_short=1000, tau_labile=1e12, ne_contexts=n) for n in (1, 2)
+    ]
+    generator = torch.Generator().manual_seed(0)
+    labile = [torch.randn(w.shape, generator=generator) for w in (circuits[0].W_pi, circuits[0].W_v)]
+    x = torch.ones(1, 3)
+    no, yes = torch.zeros(1, dtype=torch.bool), torch.ones(1, dtype=torch.bool)
+    for c in circuits:
+        for W, L, lab in zip((c.W_pi, c.W_v), (c.L_pi, c.L_v), labile, strict=True):
+            W.add_(lab)
+            L.copy_(lab)
+        c.forward(x)
+        c.act()
+        c.forward(x)
+        c.ne_short.fill_(-100.0)  # a change point at this trial end
+    one, two = circuits
+    two.context_fit.copy_(torch.tensor([[0.0, 0.15]]))  # better, but by less than the margin (0.2)
+    for c in circuits:
+        c.learn(torch.zeros(1), no, yes)
+    assert one.uncertainty.item() == 1.0 and two.context.item() == 0  # a reset fired
+    assert torch.equal(one.W_pi, two.W_pi) and torch.equal(one.L_v, two.L_v) and torch.equal(one.W_v, two.W_v)
+    assert not bool(two.stored_pi.any()) and not bool(two.stored_v.any())
+    bias = two.L_pi[:, :, -1].clone()
+    two.act()
+    two.forward(x)
+    two.ne_short.fill_(-100.0)
+    two.context_fit.copy_(torch.tensor([[0.0, 0.25]]))
+    two.learn(torch.zeros(1), no, yes)
+    assert two.context.item() == 1
+    torch.testing.assert_close(two.stored_pi, bias)  # the present bias set aside
+
+
+def test_a_context_fit_is_the_short_mean_of_the_outcome_times_the_bias_advantage_of_the_choice():
+    """Known answer for :func:`move_context_fit` over ``n_short = 5`` trials."""
+    fit = torch.zeros(2, 2)
+    choice = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    current = torch.tensor([[1.0, -1.0], [0.0, 0.0]])
+    stored = torch.tensor([[-1.0, 1.0], [2.0, 0.0]])
+    outcome = torch.tensor([-0.5, 1.0])
+    move_context_fit(fit, choice, outcome, current, stored, torch.tensor([1.0, 0.0]), 5.0)
+    # agent 0: the present bias favours the failed choice by 1 (-0.5 / 5), the stored one disfavours it
+    torch.testing.assert_close(fit, torch.tensor([[-0.1, 0.1], [0.0, 0.0]]))
+    move_context_fit(fit, choice, outcome, current, stored, torch.tensor([0.0, 1.0]), 5.0)
+    # agent 1: no present preference; the stored one disfavours the choice that paid by 1
+    torch.testing.assert_close(fit, torch.tensor([[-0.1, 0.1], [0.0, -0.2]]))
 
 
 def test_after_a_reset_the_learning_rate_boost_fades_over_ne_uncertainty_trials():

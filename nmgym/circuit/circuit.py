@@ -496,6 +496,7 @@ def reset_labile(
     ne_reset_selective: float,
     stored_pi: torch.Tensor | None = None,
     stored_v: torch.Tensor | None = None,
+    swap: torch.Tensor | None = None,
 ) -> None:
     """The NE network reset where ``reset`` (``[B]``) is 1, on the readouts' labile part only: its
     state-independent preference (its output at the mean readout) loses the fraction ``ne_reset``,
@@ -504,8 +505,10 @@ def reset_labile(
     ``L_v``.
 
     With ``stored_pi`` and ``stored_v`` (``[B, A]``, ``[B, 1]``: the other latent context's labile
-    bias) the bias column's labile part is not cut but swapped with the stored one (in place on
-    those too); the selective columns and their output at the mean readout are reset as above."""
+    bias), where ``swap`` (``[B]`` bool, within ``reset``) is true the bias column's labile part is
+    not cut but swapped with the stored one (in place on those too); the selective columns and
+    their output at the mean readout are reset as above. Where it is false the reset is the
+    one-context one."""
     mean_in = torch.cat([readout_mean[:, :-1], torch.ones_like(readout_mean[:, -1:])], dim=1)
     cut = ((ne_reset - ne_reset_selective) * reset).view(-1, 1)
     drop = (ne_reset_selective * reset).view(-1, 1, 1)
@@ -515,12 +518,36 @@ def reset_labile(
             preference = matvec(L, mean_in)  # [B, rows]: the labile output at the mean readout
             removed[:, :, -1] += cut * preference  # the bias column carries the state-independent part
         else:
+            assert swap is not None, "a swap mask comes with the stored biases"
+            preference = matvec(L, mean_in)
             selective = matvec(L[:, :, :-1], mean_in[:, :-1])  # the selective part's output at the mean
-            swapped = reset.view(-1, 1) * (L[:, :, -1] - stored)  # the labile bias out, the stored one in
-            removed[:, :, -1] = swapped + cut * selective
+            swapped = swap.view(-1, 1) * (L[:, :, -1] - stored)  # the labile bias out, the stored one in
+            removed[:, :, -1] = torch.where(
+                swap.view(-1, 1), swapped + cut * selective, removed[:, :, -1] + cut * preference
+            )
             stored.add_(swapped)
         W.sub_(removed)
         L.sub_(removed)
+
+
+def move_context_fit(
+    fit: torch.Tensor,
+    choice: torch.Tensor,
+    outcome: torch.Tensor,
+    current: torch.Tensor,
+    stored: torch.Tensor,
+    weight: torch.Tensor,
+    n_short: float,
+) -> None:
+    """Move each latent context's fit to the recent outcomes (in place on ``fit``, ``[B, 2]``:
+    the current context's, then the stored one's) where ``weight`` (``[B]``) is 1: the short
+    running mean, over ``n_short`` trials, of the trial's ``outcome`` (its summed prediction error,
+    ``[B]``) times the advantage that context's labile bias (``current``, ``stored``: ``[B, A]``)
+    gives the ``choice`` made (one-hot, ``[B, A]``). A bias that favours a choice that paid off
+    better than forecast, or disfavours one that fell short, explains the outcome."""
+    for i, bias in enumerate((current, stored)):
+        advantage = (choice * (bias - bias.mean(-1, keepdim=True))).sum(-1)
+        fit[:, i] += weight * (outcome * advantage - fit[:, i]) / n_short
 
 
 def input_relevance(
@@ -667,10 +694,13 @@ class Circuit:
         self.labile_keep = math.exp(-1.0 / p.tau_labile)
         # Two latent contexts (``ne_contexts=2``; None with one): the other one's labile bias, which
         # a reset swaps in, and which context each agent is in.
-        self.stored_pi = self.stored_v = self.context = None
+        # How well each context's bias explained recent outcomes ([current, stored]), and the
+        # last choice, which that is measured on.
+        self.stored_pi = self.stored_v = self.context = self.context_fit = self.last_choice = None
         if p.ne_contexts == 2:
             self.stored_pi, self.stored_v = torch.zeros(B, A, **kw), torch.zeros(B, 1, **kw)
             self.context = torch.zeros(B, dtype=torch.int64, device=self.device)
+            self.context_fit, self.last_choice = torch.zeros(B, 2, **kw), torch.zeros(B, A, **kw)
         trace_dtype = trace_dtype or dtype
         self._E_in_t, self.E_loc, self.E_lr = (
             torch.zeros_like(w, dtype=trace_dtype) for w in (self._W_in_t, self._W_loc, self._W_lr)
@@ -866,6 +896,8 @@ class Circuit:
         gx, h_prev, h_other, z, gain = self._pre
         decay = self.keep * self.tag_decay
         onehot = torch.nn.functional.one_hot(action, self.A).to(self.dtype)
+        if self.last_choice is not None:
+            self.last_choice = onehot
         choice = onehot - self.probs
         fed_back = chosen_feedback(onehot, self.probs) if self.p.chosen_feedback else choice
         if self.p.ne_relearn > 0:
@@ -1013,6 +1045,17 @@ class Circuit:
         weight = ended.to(self.dtype)
         any_end = not self._skip_idle or bool(ended.any())  # the running means move only at trial ends
         if any_end:
+            if self.context_fit is not None:
+                assert self.last_choice is not None and self.stored_pi is not None
+                move_context_fit(
+                    self.context_fit,
+                    self.last_choice,
+                    self.trial_delta,
+                    self.L_pi[:, :, -1],
+                    self.stored_pi,
+                    weight,
+                    p.ne_short,
+                )
             move_shortfall(self.trial_delta, self.ne_short, self.ne_var, weight, p.ne_short, p.ne_long)
             if p.ne_utility > 0:
                 shortfall = self.trial_reward - self.reward_rate
@@ -1072,6 +1115,12 @@ class Circuit:
             self.labile_keep,
             relearn,
         )
+        swap = None
+        if self.context_fit is not None:
+            # A stored context comes back only where it explains the recent outcomes clearly better
+            # than the present one (Collins & Koechlin 2012); elsewhere the reset cuts as with one.
+            swap = trigger & (self.context_fit[:, 1] > self.context_fit[:, 0] + p.ne_context_margin)
+            self.context_fit = torch.where(swap.unsqueeze(-1), self.context_fit.flip(-1), self.context_fit)
         if any_end and (not self._skip_idle or bool(trigger.any())):
             self._reset_labile(
                 self.W_pi,
@@ -1084,9 +1133,10 @@ class Circuit:
                 p.ne_reset_selective,
                 self.stored_pi,
                 self.stored_v,
+                swap,
             )
-            if self.context is not None:
-                self.context = torch.where(trigger, 1 - self.context, self.context)
+            if self.context is not None and swap is not None:
+                self.context = torch.where(swap, 1 - self.context, self.context)
         # What was just learned acts at once: the next action and the next prediction error use the
         # present input's policy and value under the new weights (TD(0) takes both of a step's values
         # from the same weights; a bandit's next choice follows its last outcome and a reset).

@@ -64,7 +64,8 @@ class CircuitParams(Replaceable):
     ne_utility: float = 50.0
     ne_uncertainty: float = 10.0
     ne_relearn: float = 0.0
-    ne_contexts: int = 1
+    ne_contexts: int = 2
+    ne_context_margin: float = 0.2
     tau_labile: float = 500.0
     # acetylcholine: attention
     ach_attention: float = 0.3
@@ -102,6 +103,7 @@ class CircuitParams(Replaceable):
         check_float(self, "ne_uncertainty", low=0.0)
         check_float(self, "ne_relearn", low=0.0)
         check_int(self, "ne_contexts", low=1, high=2)
+        check_float(self, "ne_context_margin", low=0.0)
         check_float(self, "ne_utility", low=0.0)
         if 0 < self.ne_utility < 1:  # a running mean needs at least one trial; 0 switches it off
             raise ValueError(
@@ -156,9 +158,12 @@ DESCRIPTIONS: dict[str, str] = {
     "ne_uncertainty": "trials over which the learning-rate boost fades after a reset (0: none)",
     "ne_relearn": "weight, times max(NE, uncertainty), of the chosen action's confidence-independent feedback"
     " on the actor's state-independent preference at trial ends (0: off; see Circuit)",
-    "ne_contexts": "latent contexts (1 or 2): with 2 a reset swaps the labile part of the readouts' bias (their"
+    "ne_contexts": "latent contexts (1 or 2): with 2 a reset can swap the labile part of the readouts' bias (their"
     " state-independent preference) for the other context's, kept since the last switch; with 1 it cuts it"
     " (see Circuit)",
+    "ne_context_margin": "with 2 contexts, how much better the stored context's bias must have explained the recent"
+    " trials (short mean of the trial's prediction error times the bias's advantage for the choice made) for a"
+    " reset to swap it in rather than cut the present one",
     "tau_labile": "steps for the readouts' learned weights to consolidate beyond NE's reset",
     "ach_attention": "strength of ACh's input gain: relevant channels above 1, the rest below",
     "ach_coupling": "ACh scaling of cross-area coupling: x (1 + ach_coupling (ACh - 1))",
