@@ -14,7 +14,7 @@ what it has learned. Agents that reach the last fifth before the slowest one sam
 first trials (tasks whose trials vary in length), so the greedy figure is a lower bound.
 
 Seed 1, 64 agents (an AVX512 host), sampled / greedy: CueReward 0.901 / 0.969, DistalReward
-0.982 / 0.991, ReversalBandit 0.784 / 0.795, SustainedAttention 0.816 / 0.858, WaitForReward
+0.982 / 0.991, ReversalBandit 0.861 / 0.879, SustainedAttention 0.816 / 0.858, WaitForReward
 0.848 / 0.873, CrossAreaXOR 0.950 / 0.965 (3 min 43 s).
 """
 
