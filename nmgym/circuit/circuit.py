@@ -558,9 +558,9 @@ def move_context_fit(
     ``[B]``) times the advantage that context's labile bias (``current``, ``stored``: ``[B, A]``)
     gives the ``choice`` made (one-hot, ``[B, A]``). A bias that favours a choice that paid off
     better than forecast, or disfavours one that fell short, explains the outcome."""
-    for i, bias in enumerate((current, stored)):
-        advantage = (choice * (bias - bias.mean(-1, keepdim=True))).sum(-1)
-        fit[:, i] += weight * (outcome * advantage - fit[:, i]) / n_short
+    biases = torch.stack((current, stored), dim=1)  # [B, 2, A]
+    advantage = (choice.unsqueeze(1) * (biases - biases.mean(-1, keepdim=True))).sum(-1)
+    fit.add_(weight.unsqueeze(-1) * (outcome.unsqueeze(-1) * advantage - fit) / n_short)
 
 
 def input_relevance(
@@ -1129,7 +1129,7 @@ class Circuit:
             relearn,
         )
         swap = None
-        if self.context_fit is not None:
+        if self.context_fit is not None and any_end:
             # A stored context comes back only where it explains the recent outcomes clearly better
             # than the present one (Collins & Koechlin 2012); elsewhere the reset cuts as with one.
             swap = trigger & (self.context_fit[:, 1] > self.context_fit[:, 0] + p.ne_context_margin)
