@@ -121,38 +121,38 @@ Per agent and step (DESIGN.md section 5):
   90-step wait) outlives a reset that a recent choice (a bandit arm) does not.
   **Latent contexts** (``ne_contexts=2``, the default): the reset can also be a switch of hidden
   state (Dayan & Yu 2006: phasic NE as an interrupt that resets the current state; Wilson et al.
-  2014: orbitofrontal cortex as a map of the task's hidden states). The readouts' labile bias,
-  their state-independent preference and value, is set aside for the context left, and the other
-  context's comes back: zero at the first switch, then what was learned the last time that
-  context held. The consolidated weights are shared, and the selective columns are reset as with
-  one context. A stored context comes back only where it explains the recent outcomes better
-  than the present one by ``ne_context_margin`` (Collins & Koechlin 2012: after a change point a
-  stored task set is retrieved only if it is reliable, otherwise a new one is formed): each
-  context's fit is the short running mean (over ``ne_short`` trials) of the trial's summed
-  prediction error times the advantage its labile bias gives the choice made; elsewhere the reset
-  cuts as with one context. Where regimes alternate, as the bandit's arms do, a detected change
-  point brings back the arm that paid before, so recovery speeds up from reversal to reversal
-  (serial reversal learning; Mackintosh et al. 1968): on the first ten trials of a block, 0.16
-  correct after the first reversal and 0.54 after the 6th-9th (one context: 0.32; 32 agents, seed
-  5, the test's run). At the bandit's resets the stored fit beats the present one by a median of
-  0.85, and 76% of them swap (79% in a block's first 15 trials, 69% in its last 25); in
-  SustainedAttention, a stable task, no reset swaps: the two fits differ by less than 0.07 at 92%
-  of its resets (64 agents, seed 1, the table's protocols). Last fifth, ``nmgym train ReversalBandit --agents 64
-  --seed S --circuit ne_contexts=1`` / default, seeds 1-3, an AVX512 host: 0.784 / 0.764 / 0.785
-  -> 0.861 / 0.853 / 0.860; seed 1 on the other tasks: CueReward 0.901 -> 0.901, DistalReward 0.995
-  -> 0.995, SustainedAttention 0.825 -> 0.828, WaitForReward 0.848 -> 0.848, CrossAreaXOR 0.950 ->
-  0.950. Every reset swapped first (no margin, no fit): the bandit 0.852 / 0.854 / 0.861 and
-  WaitForReward and CrossAreaXOR gained too (0.848 / 0.833 / 0.872 -> 0.892 / 0.857 / 0.901;
-  0.950 / 0.938 / 0.927 -> 0.968 / 0.974 / 0.940), but in a stable task a false alarm brought back
-  a stale bias instead of cutting the present one, and it moved SustainedAttention's ACh rows,
-  which sit at their bars, the wrong way: ``nmgym reproduce --quick`` held 25, 26, 24 and 25 of 27
-  rows at seeds 0-3 (one context 26, 26, 26, 24), and at noise 0.4 the ``ach`` circuit's brief hits
-  dropped by 0.149 (bar 0.15) in ``tests/test_effects.py``'s run. With the fit and a margin of 0
-  (swap where the stored fit is better at all), half of SustainedAttention's resets still swapped:
-  26 of 27 at seeds 0-3, but at noise 0.4 the intact brief hits fell to 0.479 (bar 0.5). With the
-  margin (0.2; 0.1 left the ``ach`` circuit's drop at 0.1499 there) the quick catalogue holds 26,
-  26, 26 and 24 rows, SustainedAttention's rows bitwise as with one context at seed 0, and the
-  bandit's trials to criterion fall from 17.5 to 13.5.
+  2014: orbitofrontal cortex as a map of the task's hidden states). The readouts' labile bias, their
+  state-independent preference and value, is set aside for the context left, and the other context's
+  comes back: zero at the first switch, then what was learned the last time that context held. The
+  consolidated weights are shared, and the selective columns are reset as with one context. A stored
+  context comes back only where it explains the recent outcomes better than the present one by
+  ``ne_context_margin`` (Collins & Koechlin 2012: after a change point a stored task set is
+  retrieved only if it is reliable, otherwise a new one is formed): each context's fit is the short
+  running mean (over ``ne_short`` trials) of the trial's summed prediction error times the advantage
+  its labile bias gives the choice made; elsewhere the reset cuts as with one context. Where regimes
+  alternate, as the bandit's arms do, a detected change point brings back the arm that paid before,
+  so recovery speeds up from reversal to reversal (serial reversal learning; Mackintosh et al.
+  1968): on the first ten trials of a block, 0.16 correct after the first reversal and 0.54 after
+  the 6th-9th (one context: 0.32; 32 agents, seed 5, the test's run). At the bandit's resets the
+  stored fit beats the present one by a median of 0.85, and 76% of them swap (79% in a block's first
+  15 trials, 69% in its last 25); in SustainedAttention, a stable task, no reset swaps: the two fits
+  differ by less than 0.07 at 92% of its resets (64 agents, seed 1, the table's protocols). Last
+  fifth, ``nmgym train ReversalBandit --agents 64 --seed S --circuit ne_contexts=1`` / default,
+  seeds 1-3, an AVX512 host: 0.784 / 0.764 / 0.785 -> 0.861 / 0.853 / 0.860; seed 1 on the other
+  tasks: CueReward 0.901 -> 0.901, DistalReward 0.995 -> 0.995, SustainedAttention 0.825 -> 0.828,
+  WaitForReward 0.848 -> 0.848, CrossAreaXOR 0.950 -> 0.950. Every reset swapped first (no margin,
+  no fit): the bandit 0.852 / 0.854 / 0.861 and WaitForReward and CrossAreaXOR gained too (0.848 /
+  0.833 / 0.872 -> 0.892 / 0.857 / 0.901; 0.950 / 0.938 / 0.927 -> 0.968 / 0.974 / 0.940), but in a
+  stable task a false alarm brought back a stale bias instead of cutting the present one, and it
+  moved SustainedAttention's ACh rows, which sit at their bars, the wrong way: ``nmgym reproduce
+  --quick`` held 25, 26, 24 and 25 of 27 rows at seeds 0-3 (one context 26, 26, 26, 24), and at
+  noise 0.4 the ``ach`` circuit's brief hits dropped by 0.149 (bar 0.15) in
+  ``tests/test_effects.py``'s run. With the fit and a margin of 0 (swap where the stored fit is
+  better at all), half of SustainedAttention's resets still swapped: 26 of 27 at seeds 0-3, but at
+  noise 0.4 the intact brief hits fell to 0.479 (bar 0.5). With the margin (0.2; 0.1 left the
+  ``ach`` circuit's drop at 0.1499 there) the quick catalogue holds 26, 26, 26 and 24 rows,
+  SustainedAttention's rows bitwise as with one context at seed 0, and the bandit's trials to
+  criterion fall from 17.5 to 13.5.
 * **Policy compression** (Tishby & Polani 2011; Lai & Gershman 2021): each step the actor
   descends the information cost of its policy, ``KL(pi || p)`` with ``p`` the running marginal
   of the policy over the last few steps (the agent's default action distribution), at rate
@@ -706,9 +706,8 @@ class Circuit:
         self.L_pi, self.L_v = torch.zeros_like(self.W_pi), torch.zeros_like(self.W_v)
         self.labile_keep = math.exp(-1.0 / p.tau_labile)
         # Two latent contexts (``ne_contexts=2``; None with one): the other one's labile bias, which
-        # a reset swaps in, and which context each agent is in.
-        # How well each context's bias explained recent outcomes ([current, stored]), and the
-        # last choice, which that is measured on.
+        # a reset may swap in, which context each agent is in, how well each context's bias has
+        # explained recent outcomes ([current, stored]) and the last choice, which that is read on.
         self.stored_pi = self.stored_v = self.context = self.context_fit = self.last_choice = None
         if p.ne_contexts == 2:
             self.stored_pi, self.stored_v = torch.zeros(B, A, **kw), torch.zeros(B, 1, **kw)

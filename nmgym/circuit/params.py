@@ -160,7 +160,7 @@ DESCRIPTIONS: dict[str, str] = {
     " on the actor's state-independent preference at trial ends (0: off; see Circuit)",
     "ne_contexts": "latent contexts (1 or 2): with 2 a reset can swap the labile part of the readouts' bias (their"
     " state-independent preference) for the other context's, kept since the last switch; with 1 it cuts it"
-    " (see Circuit)",
+    " (see Circuit); a switch happens only at a reset, so none with ne_reset = ne_reset_selective = 0",
     "ne_context_margin": "with 2 contexts, how much better the stored context's bias must have explained the recent"
     " trials (short mean of the trial's prediction error times the bias's advantage for the choice made) for a"
     " reset to swap it in rather than cut the present one",
