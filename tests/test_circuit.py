@@ -256,7 +256,7 @@ def test_dopamine_delay_shifts_the_signal_by_exactly_that_many_steps():
 
 # ---------------------------------------------------------------- noradrenaline
 def test_surprise_raises_ne_and_triggers_a_reset_of_tags_and_labile_weights():
-    c = make(B=1, **NO_LEARNING, ne_reset=0.5, ne_refractory=3, tau_labile=1e12)
+    c = make(B=1, **NO_LEARNING, ne_reset=0.5, ne_refractory=3, tau_labile=1e12, ne_contexts=1)  # a cut, not a swap
     c.W_pi.normal_()
     c.L_pi.copy_(c.W_pi)  # all of it learned and still labile
     c.W_v.fill_(0.0)
@@ -318,7 +318,7 @@ def test_a_fall_of_the_reward_rate_raises_ne_after_the_critic_has_adapted():
 
 
 def test_ne_reset_cuts_the_mean_preference_more_than_the_selective_weights():
-    c = make(B=1, **NO_LEARNING, ne_reset=0.9, ne_reset_selective=0.2, tau_labile=1e12)
+    c = make(B=1, **NO_LEARNING, ne_reset=0.9, ne_reset_selective=0.2, tau_labile=1e12, ne_contexts=1)
     c.W_pi.normal_()
     c.L_pi.copy_(c.W_pi)
     x = torch.ones(1, 3)
@@ -342,7 +342,17 @@ def test_with_two_contexts_a_reset_swaps_the_labile_bias_for_the_other_contexts_
     switch); the next reset swaps them back. The consolidated weights stay, the selective columns
     and their output at the mean readout are reset as with one context. Known answer on the actor
     and the critic, over two resets."""
-    c = make(B=1, **NO_LEARNING, ne_reset=0.9, ne_reset_selective=0.2, ne_refractory=0, tau_labile=1e12, ne_contexts=2)
+    # ne_short=1000: a trial moves the context fits by a thousandth of its outcome; they stay as set
+    c = make(
+        B=1,
+        **NO_LEARNING,
+        ne_reset=0.9,
+        ne_reset_selective=0.2,
+        ne_refractory=0,
+        ne_short=1000,
+        tau_labile=1e12,
+        ne_contexts=2,
+    )
     consolidated = [torch.randn(w.shape) for w in (c.W_pi, c.W_v)]
     labile = [torch.randn(w.shape) for w in (c.W_pi, c.W_v)]
     for W, L, base, lab in zip((c.W_pi, c.W_v), (c.L_pi, c.L_v), consolidated, labile, strict=True):
@@ -496,7 +506,7 @@ def test_ne_relearning_adds_the_chosen_actions_confidence_independent_feedback_a
 
 def test_consolidated_weights_survive_the_ne_reset_and_labile_ones_consolidate():
     tau = 4.0
-    c = make(B=1, **NO_LEARNING, ne_reset=0.9, ne_reset_selective=0.9, tau_labile=tau)
+    c = make(B=1, **NO_LEARNING, ne_reset=0.9, ne_reset_selective=0.9, tau_labile=tau, ne_contexts=1)
     consolidated, labile = torch.randn(c.W_pi.shape), torch.randn(c.W_pi.shape)
     c.W_pi.copy_(consolidated + labile)
     c.L_pi.copy_(labile)

@@ -68,7 +68,8 @@ def test_ne_stimulation_is_added_and_clamped(level, expected):
 
 def test_ne_stimulation_above_half_triggers_the_network_reset():
     # no policy compression: only the reset changes the readouts at this step
-    circuit, plain = make(lesion="ne", policy_compression=0.0), make(lesion="ne", policy_compression=0.0)
+    # one latent context: the reset cuts the labile bias (with two it may swap it instead)
+    circuit, plain = (make(lesion="ne", policy_compression=0.0, ne_contexts=1) for _ in range(2))
     run(circuit, steps=4)
     run(plain, steps=4)
     circuit.stimulate(stim(2, ne=1.0))
