@@ -527,12 +527,11 @@ def reset_labile(
     drop = (ne_reset_selective * reset).view(-1, 1, 1)
     for W, L, stored in ((W_pi, L_pi, stored_pi), (W_v, L_v, stored_v)):
         removed = drop * L
+        preference = matvec(L, mean_in)  # [B, rows]: the labile output at the mean readout
         if stored is None:
-            preference = matvec(L, mean_in)  # [B, rows]: the labile output at the mean readout
             removed[:, :, -1] += cut * preference  # the bias column carries the state-independent part
         else:
             assert swap is not None, "a swap mask comes with the stored biases"
-            preference = matvec(L, mean_in)
             selective = matvec(L[:, :, :-1], mean_in[:, :-1])  # the selective part's output at the mean
             swapped = swap.view(-1, 1) * (L[:, :, -1] - stored)  # the labile bias out, the stored one in
             removed[:, :, -1] = torch.where(
