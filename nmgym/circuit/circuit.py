@@ -733,9 +733,14 @@ class Circuit:
         self._outputs = compiled_if(compile, readout_outputs)
         self._hidden_tag_factors = compiled_if(compile, hidden_tag_factors)
         self._compress_policy = compiled_if(compile, compress_policy)
-        # Eagerly, relevance goes into a scratch buffer: a fresh large temporary each step costs page faults.
-        scratch = torch.empty_like(self._W_in_t)
-        self._relevance = compiled_if(compile, input_relevance, lambda w, w0: input_relevance(w, w0, out=scratch))
+        # Eagerly, relevance goes into a scratch buffer: a fresh large temporary each step costs page
+        # faults. A compiled circuit holds none (its eager fallback, if compiling fails, goes without).
+        scratch = None if compile else torch.empty_like(self._W_in_t)
+
+        def relevance_eager(w: torch.Tensor, w0: torch.Tensor) -> torch.Tensor:
+            return input_relevance(w, w0, out=scratch)
+
+        self._relevance = compiled_if(compile, input_relevance, relevance_eager)
         self.E_pi, self.E_v = (torch.zeros_like(w, dtype=trace_dtype) for w in (self.W_pi, self.W_v))
         # Area k's long-range input: the other areas' units, in order.
         self.others = torch.tensor([[j for j in range(K) if j != k] for k in range(K)], device=self.device).long()
