@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     rep.set_defaults(run=_reproduce)
     bench = commands.add_parser("bench", help="speed of every kernel against the memory limit and the peers")
-    bench.add_argument("--quick", action="store_true", help="fewer sizes, shorter timings (about a minute)")
+    bench.add_argument("--quick", action="store_true", help="fewer sizes, shorter timings (2-3 minutes on 2 cores)")
     bench.add_argument("--device", default="cpu", help="torch device (default cpu)")
     bench.add_argument("--no-peers", action="store_true", help="skip NeuroGym and gymnax (no virtual envs made)")
     bench.add_argument(
