@@ -2,11 +2,19 @@
 
 Each batch size runs in a fresh process (CPU: its peak resident set; CUDA: torch's peak
 allocation); the slope between two batch sizes is the bytes each agent adds, the intercept what
-the process costs whatever the batch (libraries, compiled kernels)."""
+the process costs whatever the batch (libraries, compiled kernels). On Linux the processes run
+with address-space randomisation off (``setarch -R``) and a fixed hash seed: how much freed memory
+glibc keeps resident depends on where its blocks land, and with randomisation on the compiled
+circuit's figure moved from 44 to 52 KB per agent between runs of the same code (see
+docs/performance-notes.md); without it, it repeats to the byte in a given environment (the
+environment's size moves the layout too, so another shell may give another fixed figure)."""
 
 from __future__ import annotations
 
 import json
+import os
+import platform
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,8 +36,18 @@ def per_agent(
 def _peak_in_child(batch: int, device: torch.device, compiled: bool, trace_dtype: torch.dtype, steps: int) -> float:
     dtype = str(trace_dtype).removeprefix("torch.")
     code = f"from nmgym.bench.memory import peak; peak({batch}, {str(device)!r}, {compiled}, {dtype!r}, {steps})"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["peak_bytes"])
+    command, env = [sys.executable, "-c", code], {**os.environ, "PYTHONHASHSEED": "0"}
+    setarch = shutil.which("setarch") if sys.platform == "linux" else None
+    if setarch is not None:
+        done = subprocess.run([setarch, platform.machine(), "-R", *command], capture_output=True, text=True, env=env)
+        if done.returncode == 0:
+            return _peak_bytes(done.stdout)
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)  # randomised layout
+    return _peak_bytes(done.stdout)
+
+
+def _peak_bytes(stdout: str) -> float:
+    return float(json.loads(stdout.strip().splitlines()[-1])["peak_bytes"])
 
 
 def peak(batch: int, device: str, compiled: bool, trace_dtype: str, steps: int) -> None:
