@@ -55,9 +55,10 @@ def test_unknown_sections_and_devices_are_refused():
 
 def test_memory_per_agent_is_measured_near_the_weights_and_traces(monkeypatch):
     monkeypatch.setattr(memory, "BATCHES", (512, 4096))
-    per_agent, _ = memory.per_agent(torch.device("cpu"), steps=5)
+    per_agent, _, (least, most) = memory.per_agent(torch.device("cpu"), steps=5, repeats=2)
     floor = sum(plastic_bytes(PlasticAgent(make_task("ReversalBandit", 1)).circuit))
     assert 0.8 * floor < per_agent < 3 * floor
+    assert least <= per_agent <= most
 
 
 def test_the_bench_command_has_help(capsys):

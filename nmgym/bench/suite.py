@@ -15,8 +15,9 @@ Sections (each row: a value, the baseline it is compared with, their ratio, and 
   and compiled, counting the ideal bytes (read W for the mat-vec; read W and E, write W and E).
 * **agent loop**: task + default circuit + learning at several B, against the floor: the ideal
   bytes of every plastic weight and trace per agent-step, and the ceiling the triad implies.
-* **memory**: bytes per agent against the floor (weights and traces), and the largest batch of
-  the default circuit that fits in 16 GB.
+* **memory**: bytes per agent against the floor (weights and traces), the median of three runs
+  (one with ``quick``; see :mod:`nmgym.bench.memory`), and the largest batch of the default
+  circuit that fits in 16 GB.
 
 BindsNET's figure (100 -> 100 LIF with MSTDPET, 9.2k steps/s at batch 1 on this machine) is the
 reference the performance issue gives; BindsNET itself is not run here.
@@ -189,7 +190,7 @@ def run(
     if "agent loop" in sections:
         rows += _agent_loop(dev, seconds, quick, baseline, log)
     if "memory" in sections:
-        rows += _memory(dev, log)
+        rows += _memory(dev, quick, log)
     return {
         "machine": machine(dev),
         "quick": quick,
@@ -274,15 +275,18 @@ def _agent_loop(dev: torch.device, seconds: float, quick: bool, baseline, log) -
     return rows
 
 
-def _memory(dev: torch.device, log) -> list[Row]:
+def _memory(dev: torch.device, quick: bool, log) -> list[Row]:
     log("memory per agent (fresh processes at two batch sizes) ...")
     from agents.plastic import PlasticAgent
 
     rows: list[Row] = []
+    repeats = 1 if quick or dev.type != "cpu" else 3
     for kind, (compiled, trace_dtype) in VARIANTS.items():
         floor = sum(plastic_bytes(PlasticAgent(TASKS["ReversalBandit"](1), trace_dtype=trace_dtype).circuit))
-        per_agent, fixed = memory.per_agent(dev, compiled, trace_dtype)
+        per_agent, fixed, (least, most) = memory.per_agent(dev, compiled, trace_dtype, repeats=repeats)
         name = f"bytes per agent, {kind}"
+        if repeats > 1:
+            name += f" (median of {repeats} runs, {least / 1e3:.1f}-{most / 1e3:.1f} KB)"
         rows.append(Row("memory", name, per_agent, "B", "floor: weights + traces", floor, 1.25, at_most=True))
         largest = math.floor((GiB16 - fixed) / per_agent)
         rows.append(Row("memory", f"largest batch in 16 GB, {kind}", largest, "agents"))
