@@ -620,6 +620,36 @@ def test_a_surprising_input_evokes_a_transient_that_boosts_the_areas_drive():
     assert off.ach_phasic.eq(0).all()
 
 
+def test_a_per_channel_transient_boosts_each_channel_by_its_own_rise():
+    x = torch.tensor([[2.0, 0.6, 0.0]])
+    relevance = torch.tensor([[3.0, 1.0, 1.0]])
+
+    def fresh() -> tuple[torch.Tensor, ...]:
+        return torch.zeros(1, 3), torch.ones(1, 3), relevance, torch.full((1,), 20.0)
+
+    each = cholinergic_transient(x, *fresh(), slope=8.0, threshold=1.0, rate=0.1, per_channel=True)
+    largest = cholinergic_transient(x, *fresh(), slope=8.0, threshold=1.0, rate=0.1)
+    w = (relevance + 1e-4) / (relevance.mean() + 1e-4)  # relevance over its mean, as by hand above
+    rise = (0.9 * x).clamp(min=0) / math.sqrt(1.0001)  # the mean moves to 0.1 x first
+    assert each.shape == (1, 3)
+    assert each[0].tolist() == pytest.approx(torch.sigmoid(8.0 * (w * rise - 1.0))[0].tolist(), rel=1e-5)
+    assert torch.equal(each.amax(-1), largest)
+    # in the circuit: the areas see each channel amplified by its own transient; the level is the largest
+    steady, odd = torch.zeros(2, 3), torch.tensor([[4.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    c = make(ach_transient=2.0, ach_transient_per_channel=True, **NO_LEARNING)
+    plain = make(ach_transient=0.0, **NO_LEARNING)
+    for _ in range(20):
+        c.forward(steady)
+        plain.forward(steady)
+    mean, var, seen = c.sensory_mean.clone(), c.sensory_var.clone(), c.sensory_seen.clone()
+    c.forward(odd)
+    own = cholinergic_transient(odd, mean, var, c.relevance, seen, 8.0, 2.0, c.p.covariance_rate, per_channel=True)
+    assert own[0, 0] > 0.95 and own[0, 1:].max() < 0.01 and own[1].max() < 0.01
+    assert torch.equal(c.ach_phasic, own.amax(-1))
+    plain.forward((1.0 + 2.0 * own) * odd)
+    assert torch.allclose(c.h, plain.h, atol=1e-6)
+
+
 def test_a_constant_input_evokes_no_transient_from_the_first_step():
     """The inputs' running mean is their exact mean until it becomes a running one: a channel that
     is always on (ReversalBandit's trial signal) is never a deviation, though a running mean from

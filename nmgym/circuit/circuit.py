@@ -12,7 +12,10 @@ Per agent and step (DESIGN.md section 5):
   ``sigmoid(k (s - s0))`` with ``s`` the largest relevance-weighted rise of an input above
   its running mean (in standard deviations), multiplies that step's attended input by
   ``1 + ach_transient * transient`` where it drives the areas (a cortical gain change); the
-  readouts and the tags see it unboosted.
+  readouts and the tags see it unboosted. ``ach_transient_per_channel=True`` (a variant, off by
+  default) boosts each channel by its own rise's transient instead: a flash then no longer boosts
+  the fixation channel as a signal's transient does, which removes most of SustainedAttention's
+  intact distractor cost but raises its correct rejections (docs/open-problems.md).
   A brief signal is then encoded as a larger, partly thresholded step than the noise around it;
   the ``ach`` lesion removes it, ``ach=0.5`` halves it, a clamp leaves no phasic signal. The
   running mean is the exact mean of the inputs seen until it becomes a running one, so a channel
@@ -257,6 +260,7 @@ def cholinergic_transient(
     slope: float,
     threshold: float,
     rate: float,
+    per_channel: bool = False,
 ) -> torch.Tensor:
     """Phasic ACh ``[B]`` on a surprising attended input (Parikh et al. 2007; Hasselmo & Sarter 2011).
 
@@ -272,14 +276,16 @@ def cholinergic_transient(
     rise is read: it is the exact mean of the inputs seen so far while they number fewer than
     ``1 / rate``, a running mean at ``rate`` after that, so a channel that is always on never
     rises, not even at the first step. ``var`` starts from a prior of 1 and moves at ``rate``.
+    ``per_channel``: each channel's own ``sigmoid(slope * (w_i rise_i - threshold))``, ``[B, D]``,
+    whose largest is the transient above.
     """
     mean.add_((x - mean) * torch.clamp(1.0 / (seen + 1.0), min=rate).unsqueeze(-1))
     seen.add_(1.0)
     deviation = x - mean
     rise = deviation.clamp(min=0.0) / (var + 1e-4).sqrt()
     var.add_(rate * (deviation.square() - var))
-    surprise = (relevance_ratio(relevance) * rise).amax(-1)
-    return torch.sigmoid(slope * (surprise - threshold))
+    surprise = relevance_ratio(relevance) * rise
+    return torch.sigmoid(slope * ((surprise if per_channel else surprise.amax(-1)) - threshold))
 
 
 def activity(
@@ -320,9 +326,9 @@ def forward_step(
     inhibition: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, ...]:
     """One step of the areas and the readouts (see :class:`Circuit`): returns ``(h, z, gx, h_other,
-    gain, readout, probs, value)``. ``drive_boost`` (``[B, 1]``) scales the attended input where it
-    drives the areas only: the readouts and the tags see ``gx`` unboosted. Pure, so that it compiles
-    to a few fused loops."""
+    gain, readout, probs, value)``. ``drive_boost`` (``[B, 1]``, or ``[B, D-1]`` per channel)
+    scales the attended input where it drives the areas only: the readouts and the tags see ``gx``
+    unboosted. Pure, so that it compiles to a few fused loops."""
     B, K, N = h_prev.shape
     gx = torch.cat([input_gain * x, torch.ones_like(x[:, :1])], dim=1)
     h_other = h_prev[:, others].reshape(B, K, (K - 1) * N)
@@ -868,8 +874,13 @@ class Circuit:
                 p.ach_transient_slope,
                 p.ach_transient_threshold,
                 p.covariance_rate,
+                p.ach_transient_per_channel,
             )
-            boost = 1.0 + p.ach_transient * self.ach_phasic.unsqueeze(-1)
+            if p.ach_transient_per_channel:  # each channel by its own; the level recorded is the largest
+                boost = 1.0 + p.ach_transient * self.ach_phasic
+                self.ach_phasic = self.ach_phasic.amax(-1)
+            else:
+                boost = 1.0 + p.ach_transient * self.ach_phasic.unsqueeze(-1)
         weights = (self._W_in_t, self._W_loc, self._W_lr, self.W_pi, self.W_v)
         # This step's draws (the areas' noise here, the action in act()) hash the counter once.
         self._counter_keys = counter_rng.counter_key(self.key, self.steps)

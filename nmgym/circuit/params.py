@@ -73,6 +73,7 @@ class CircuitParams(Replaceable):
     ach_transient: float = 6.0
     ach_transient_threshold: float = 2.0
     ach_transient_slope: float = 8.0
+    ach_transient_per_channel: bool = False
 
     def __post_init__(self) -> None:
         check_int(self, "n_areas", low=1)
@@ -111,7 +112,7 @@ class CircuitParams(Replaceable):
             )
         check_float(self, "tau_labile", low=0.0, open_low=True)
         check_float(self, "covariance_rate", low=0.0, high=1.0)
-        for name in ("actor_input", "hidden_covariance", "hidden_norm", "chosen_feedback"):
+        for name in ("actor_input", "hidden_covariance", "hidden_norm", "chosen_feedback", "ach_transient_per_channel"):
             check_bool(self, name)
 
 
@@ -171,6 +172,8 @@ DESCRIPTIONS: dict[str, str] = {
     "ach_transient_threshold": "largest relevance-weighted rise of an input above its running mean, in standard"
     " deviations, at half a transient",
     "ach_transient_slope": "slope of the transient's sigmoid in that rise",
+    "ach_transient_per_channel": "each channel's drive boosted by its own rise's transient, not every channel by the"
+    " largest (a variant: docs/open-problems.md)",
 }
 
 
