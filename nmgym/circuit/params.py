@@ -73,7 +73,9 @@ class CircuitParams(Replaceable):
     ach_transient: float = 6.0
     ach_transient_threshold: float = 2.0
     ach_transient_slope: float = 8.0
-    ach_transient_per_channel: bool = False
+    ach_transient_per_channel: bool = True
+    ach_competition: float = 3.0
+    ach_competition_threshold: float = 1.0
 
     def __post_init__(self) -> None:
         check_int(self, "n_areas", low=1)
@@ -96,7 +98,13 @@ class CircuitParams(Replaceable):
         check_float(self, "ne_long", low=1.0)
         for name in ("ne_slope", "ne_threshold", "ne_lr_boost", "ne_gain", "ach_attention", "ach_coupling"):
             check_float(self, name, low=0.0)
-        for name in ("ach_transient", "ach_transient_threshold", "ach_transient_slope"):
+        for name in (
+            "ach_transient",
+            "ach_transient_threshold",
+            "ach_transient_slope",
+            "ach_competition",
+            "ach_competition_threshold",
+        ):
             check_float(self, name, low=0.0)
         check_float(self, "ne_reset", low=0.0, high=1.0)
         check_float(self, "ne_reset_selective", low=0.0, high=1.0)
@@ -172,8 +180,12 @@ DESCRIPTIONS: dict[str, str] = {
     "ach_transient_threshold": "largest relevance-weighted rise of an input above its running mean, in standard"
     " deviations, at half a transient",
     "ach_transient_slope": "slope of the transient's sigmoid in that rise",
-    "ach_transient_per_channel": "each channel's drive boosted by its own rise's transient, not every channel by the"
-    " largest (a variant: docs/open-problems.md)",
+    "ach_transient_per_channel": "each channel's drive boosted by its own rise's transient (False: every channel by"
+    " the largest, the default before; docs/open-problems.md)",
+    "ach_competition": "bottom-up capture by salient inputs, released as ACh falls: each channel's gain divided by"
+    " 1 + ach_competition relu(1 - ACh) (the other channels' salience past the threshold) (0: off)",
+    "ach_competition_threshold": "salience past which an input captures gain: its rise above its running mean, in"
+    " standard deviations, over its relevance ratio (a surprise learning has not found relevant)",
 }
 
 
