@@ -914,14 +914,12 @@ class Circuit:
             )
             input_gain = self.gain / competition
         if phasic:
-            self.ach_phasic = self._phasic_scale * cholinergic_transient(
+            transient = self._phasic_scale * cholinergic_transient(
                 rise, self.relevance, p.ach_transient_slope, p.ach_transient_threshold, p.ach_transient_per_channel
             )
-            if p.ach_transient_per_channel:  # each channel by its own; the level recorded is the largest
-                boost = 1.0 + p.ach_transient * self.ach_phasic
-                self.ach_phasic = self.ach_phasic.amax(-1)
-            else:
-                boost = 1.0 + p.ach_transient * self.ach_phasic.unsqueeze(-1)
+            # per channel ([B, D]): each channel boosted by its own, the level recorded is the largest
+            self.ach_phasic = transient.amax(-1) if p.ach_transient_per_channel else transient
+            boost = 1.0 + p.ach_transient * (transient if p.ach_transient_per_channel else transient.unsqueeze(-1))
         weights = (self._W_in_t, self._W_loc, self._W_lr, self.W_pi, self.W_v)
         # This step's draws (the areas' noise here, the action in act()) hash the counter once.
         self._counter_keys = counter_rng.counter_key(self.key, self.steps)
