@@ -74,7 +74,7 @@ class CircuitParams(Replaceable):
     ach_transient_threshold: float = 2.0
     ach_transient_slope: float = 8.0
     ach_transient_per_channel: bool = True
-    ach_competition: float = 3.0
+    ach_competition: float = 6.0
     ach_competition_threshold: float = 1.0
 
     def __post_init__(self) -> None:
