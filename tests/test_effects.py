@@ -138,7 +138,7 @@ def test_an_acetylcholine_lesion_raises_the_distractor_cost(distractor_strength)
     """Without ACh a flash captures gain from the signal channel, which no readout learns back; the
     intact circuit's transients boost only the channel that rose, so the flash costs it little. At
     twice the default strength the flash evokes the intact circuit's own transients and the row
-    fails (cost 0.045 vs 0.067 here; docs/open-problems.md)."""
+    fails (cost 0.045 vs 0.065 here; docs/open-problems.md)."""
     params = {"distractor_strength": distractor_strength, "distractor_after": 500}
     intact = study("SustainedAttention", "none", 1000, params)
     assert_row("ACh = attention: intact small distractor cost", intact)
