@@ -15,6 +15,7 @@ from nmgym.circuit.circuit import (
     move_context_fit,
     readout_outputs,
     readout_tags,
+    relevance_ratio,
     salience_competition,
     sensory_rise,
 )
@@ -564,7 +565,9 @@ def test_cholinergic_transient_by_hand():
     x = torch.tensor([[2.0, 0.0]])
     mean, var, seen = torch.zeros(1, 2), torch.ones(1, 2), torch.full((1,), 20.0)
     relevance = torch.tensor([[3.0, 1.0]])
-    phasic = cholinergic_transient(sensory_rise(x, mean, var, seen, rate=0.1), relevance, slope=8.0, threshold=1.0)
+    phasic = cholinergic_transient(
+        sensory_rise(x, mean, var, seen, rate=0.1), relevance_ratio(relevance), slope=8.0, threshold=1.0
+    )
     # past 1 / rate inputs the mean moves at rate, before the read: 0.2; the rise is 1.8
     assert mean[0].tolist() == pytest.approx([0.2, 0.0]) and seen.item() == 21.0
     # the largest rise weighted by relevance over mean relevance (3.0001 / 2.0001)
@@ -573,11 +576,13 @@ def test_cholinergic_transient_by_hand():
     assert var[0].tolist() == pytest.approx([1.0 + 0.1 * (1.8**2 - 1.0), 0.9])
     # the same rise on the less relevant channel is less surprising
     quiet = cholinergic_transient(
-        sensory_rise(x.flip(-1), torch.zeros(1, 2), torch.ones(1, 2), seen, 0.1), relevance, 8.0, 1.0
+        sensory_rise(x.flip(-1), torch.zeros(1, 2), torch.ones(1, 2), seen, 0.1), relevance_ratio(relevance), 8.0, 1.0
     )
     assert quiet.item() < phasic.item()
     # a fall is no cue: as far below the mean, no surprise at all
-    fall = cholinergic_transient(sensory_rise(-x, torch.zeros(1, 2), torch.ones(1, 2), seen, 0.1), relevance, 8.0, 1.0)
+    fall = cholinergic_transient(
+        sensory_rise(-x, torch.zeros(1, 2), torch.ones(1, 2), seen, 0.1), relevance_ratio(relevance), 8.0, 1.0
+    )
     assert fall.item() == pytest.approx(1 / (1 + math.exp(8.0)), rel=1e-5)
 
     # a rise on one channel is not diluted by quiet channels of equal relevance
@@ -585,13 +590,15 @@ def test_cholinergic_transient_by_hand():
         x = torch.zeros(1, channels)
         x[0, 0] = 1.2  # the mean moves to 0.12 first: a rise of 1.08
         mean, var, equal = torch.zeros(1, channels), torch.ones(1, channels), torch.ones(1, channels)
-        return cholinergic_transient(sensory_rise(x, mean, var, torch.full((1,), 20.0), 0.1), equal, 8.0, 1.0).item()
+        rise = sensory_rise(x, mean, var, torch.full((1,), 20.0), 0.1)
+        return cholinergic_transient(rise, relevance_ratio(equal), 8.0, 1.0).item()
 
     assert one_rising(2) == pytest.approx(one_rising(6), rel=1e-6)
     assert one_rising(2) == pytest.approx(1 / (1 + math.exp(-8.0 * (1.08 / math.sqrt(1.0001) - 1.0))), rel=1e-5)
     # the first inputs an agent sees: the mean is their exact mean (rate 1, 1/2, 1/3, ...)
     mean, var, seen = torch.zeros(1, 2), torch.ones(1, 2), torch.zeros(1)
-    first = cholinergic_transient(sensory_rise(torch.tensor([[3.0, 5.0]]), mean, var, seen, 0.1), relevance, 8.0, 1.0)
+    rise = sensory_rise(torch.tensor([[3.0, 5.0]]), mean, var, seen, 0.1)
+    first = cholinergic_transient(rise, relevance_ratio(relevance), 8.0, 1.0)
     assert first.item() < 0.01  # nothing to deviate from at the first input
     for value in (1.0, 2.0):
         sensory_rise(torch.tensor([[value, 5.0]]), mean, var, seen, 0.1)
@@ -631,8 +638,8 @@ def test_a_per_channel_transient_boosts_each_channel_by_its_own_rise():
     def fresh_rise() -> torch.Tensor:
         return sensory_rise(x, torch.zeros(1, 3), torch.ones(1, 3), torch.full((1,), 20.0), rate=0.1)
 
-    each = cholinergic_transient(fresh_rise(), relevance, slope=8.0, threshold=1.0, per_channel=True)
-    largest = cholinergic_transient(fresh_rise(), relevance, slope=8.0, threshold=1.0)
+    each = cholinergic_transient(fresh_rise(), relevance_ratio(relevance), slope=8.0, threshold=1.0, per_channel=True)
+    largest = cholinergic_transient(fresh_rise(), relevance_ratio(relevance), slope=8.0, threshold=1.0)
     w = (relevance + 1e-4) / (relevance.mean() + 1e-4)  # relevance over its mean, as by hand above
     rise = (0.9 * x).clamp(min=0) / math.sqrt(1.0001)  # the mean moves to 0.1 x first
     assert each.shape == (1, 3)
@@ -648,7 +655,11 @@ def test_a_per_channel_transient_boosts_each_channel_by_its_own_rise():
     mean, var, seen = c.sensory_mean.clone(), c.sensory_var.clone(), c.sensory_seen.clone()
     c.forward(odd)
     own = cholinergic_transient(
-        sensory_rise(odd, mean, var, seen, c.p.covariance_rate), c.relevance, 8.0, 2.0, per_channel=True
+        sensory_rise(odd, mean, var, seen, c.p.covariance_rate),
+        relevance_ratio(c.relevance),
+        8.0,
+        2.0,
+        per_channel=True,
     )
     assert own[0, 0] > 0.95 and own[0, 1:].max() < 0.01 and own[1].max() < 0.01
     assert torch.equal(c.ach_phasic, own.amax(-1))
@@ -660,6 +671,7 @@ def test_salience_competition_by_hand():
     rise = torch.tensor([[2.5, 0.5, 1.5]])
     flat = torch.zeros(1, 3)  # no relevance learned: every ratio is 1
     others = torch.tensor([[0.5, 2.0, 1.5]])  # past the threshold of 1: 1.5, 0, 0.5; the sum of each one's others
+    flat = relevance_ratio(flat)
     no_ach = salience_competition(rise, flat, torch.zeros(1), strength=2.0, threshold=1.0)
     assert no_ach[0].tolist() == pytest.approx((1.0 + 2.0 * others)[0].tolist())  # 2, 5, 4
     half = salience_competition(rise, flat, torch.full((1,), 0.5), strength=2.0, threshold=1.0)
@@ -673,7 +685,7 @@ def test_salience_competition_by_hand():
     relevance = torch.tensor([[4.0, 1.0, 1.0]])
     ratio = (relevance + 1e-4) / (relevance.mean() + 1e-4)
     salience = (rise / ratio - 1.0).clamp(min=0.0)  # 0.25, 0, 2: the third channel's 1.5 counts 3.0
-    weighted = salience_competition(rise, relevance, torch.zeros(1), 2.0, 1.0)
+    weighted = salience_competition(rise, relevance_ratio(relevance), torch.zeros(1), 2.0, 1.0)
     assert weighted[0].tolist() == pytest.approx((1.0 + 2.0 * (salience.sum() - salience))[0].tolist(), rel=1e-5)
     assert weighted[0, 0] > no_ach[0, 0] and weighted[0, 2] < no_ach[0, 2]
 
@@ -691,7 +703,7 @@ def test_lowered_ach_releases_competition_from_a_salient_input():
         mean, var, seen = c.sensory_mean.clone(), c.sensory_var.clone(), c.sensory_seen.clone()
         c.forward(flash)
         rise = sensory_rise(flash, mean, var, seen, c.p.covariance_rate)
-        divisor = salience_competition(rise, c.relevance, c.ach, 2.0, 1.0)
+        divisor = salience_competition(rise, relevance_ratio(c.relevance), c.ach, 2.0, 1.0)
         if lesion is None:
             assert torch.equal(divisor, torch.ones(2, 3))
         else:  # agent 0's steady channel loses gain to the flash; agent 1 saw none

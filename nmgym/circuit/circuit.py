@@ -300,36 +300,36 @@ def sensory_rise(
 
 
 def cholinergic_transient(
-    rise: torch.Tensor, relevance: torch.Tensor, slope: float, threshold: float, per_channel: bool = False
+    rise: torch.Tensor, ratio: torch.Tensor, slope: float, threshold: float, per_channel: bool = False
 ) -> torch.Tensor:
     """Phasic ACh ``[B]`` on a surprising attended input (Parikh et al. 2007; Hasselmo & Sarter 2011).
 
     ``sigmoid(slope * (s - threshold))`` with ``s = max_i w_i rise_i``: each channel's rise (see
-    :func:`sensory_rise`) weighted by its relevance over the mean relevance ``w`` (1 before any is
-    learned). A transient marks a cue appearing on any one attended channel, so the largest weighted
-    rise sets it: averaged over the channels, a brief signal was diluted by the channels that did
-    not change. ``per_channel``: each channel's own ``sigmoid(slope * (w_i rise_i - threshold))``,
-    ``[B, D]``, whose largest is the transient above.
+    :func:`sensory_rise`) weighted by its relevance over the mean relevance, ``w = ratio`` (from
+    :func:`relevance_ratio`; 1 before any is learned). A transient marks a cue appearing on any one
+    attended channel, so the largest weighted rise sets it: averaged over the channels, a brief
+    signal was diluted by the channels that did not change. ``per_channel``: each channel's own
+    ``sigmoid(slope * (w_i rise_i - threshold))``, ``[B, D]``, whose largest is the transient above.
     """
-    surprise = relevance_ratio(relevance) * rise
+    surprise = ratio * rise
     return torch.sigmoid(slope * ((surprise if per_channel else surprise.amax(-1)) - threshold))
 
 
 def salience_competition(
-    rise: torch.Tensor, relevance: torch.Tensor, ach: torch.Tensor, strength: float, threshold: float
+    rise: torch.Tensor, ratio: torch.Tensor, ach: torch.Tensor, strength: float, threshold: float
 ) -> torch.Tensor:
     """Divisor of each input channel's gain: bottom-up capture by salient inputs, released as ACh
     falls (Desimone & Duncan 1995; Sarter, Hasselmo, Bruno & Givens 2005).
 
-    ``1 + strength * relu(1 - ACh) * sum_(j != i) relu(rise_j / w_j - threshold)``, ``[B, D]``,
-    with ``rise`` from :func:`sensory_rise`, ``w`` each channel's relevance over the mean
-    relevance (as the transient weighs it) and ``ach`` ``[B]``. A transient marks a surprise on a
-    channel learning has found relevant; a surprise on one it has not (a flash) captures gain
-    from every other channel instead, unless ACh's top-down control holds. At full ACh every
-    divisor is exactly 1; without it a salient flash suppresses the signal channel while it lasts,
-    a loss no readout can learn back.
+    ``1 + strength * relu(1 - ACh) * sum_(j != i) relu(rise_j / w_j - threshold)``, ``[B, D]``, with
+    ``rise`` from :func:`sensory_rise`, ``w = ratio`` each channel's relevance over the mean
+    relevance (from :func:`relevance_ratio`, as the transient weighs it) and ``ach`` ``[B]``. A
+    transient marks a surprise on a channel learning has found relevant; a surprise on one it has
+    not (a flash) captures gain from every other channel instead, unless ACh's top-down control
+    holds. At full ACh every divisor is exactly 1; without it a salient flash suppresses the signal
+    channel while it lasts, a loss no readout can learn back.
     """
-    salient = (rise / relevance_ratio(relevance) - threshold).clamp(min=0.0)
+    salient = (rise / ratio - threshold).clamp(min=0.0)
     others = salient.sum(-1, keepdim=True) - salient
     return 1.0 + strength * (1.0 - ach).clamp(min=0.0).unsqueeze(-1) * others
 
@@ -916,14 +916,13 @@ class Circuit:
         compete = p.ach_competition > 0 and (self._ach_lowered or self.stimulated)  # at full ACh the divisor is 1
         if phasic or compete:
             rise = sensory_rise(x, self.sensory_mean, self.sensory_var, self.sensory_seen, p.covariance_rate)
+            ratio = relevance_ratio(self.relevance)  # once, for both
         if compete:
-            competition = salience_competition(
-                rise, self.relevance, self.ach, p.ach_competition, p.ach_competition_threshold
-            )
+            competition = salience_competition(rise, ratio, self.ach, p.ach_competition, p.ach_competition_threshold)
             input_gain = self.gain / competition
         if phasic:
             transient = self._phasic_scale * cholinergic_transient(
-                rise, self.relevance, p.ach_transient_slope, p.ach_transient_threshold, p.ach_transient_per_channel
+                rise, ratio, p.ach_transient_slope, p.ach_transient_threshold, p.ach_transient_per_channel
             )
             # per channel ([B, D]): each channel boosted by its own, the level recorded is the largest
             self.ach_phasic = transient.amax(-1) if p.ach_transient_per_channel else transient
