@@ -18,6 +18,8 @@ from nmgym.circuit.circuit import (
     relevance_ratio,
     salience_competition,
     sensory_rise,
+    track_whitening,
+    whiten_tags,
 )
 from nmgym.circuit.plasticity import capture, matvec, tag
 from nmgym.tasks import make_task
@@ -811,6 +813,56 @@ def test_policy_compression_descends_the_kl_to_the_marginal_policy_through_selec
     # The saturated choice relaxes toward the marginal: the preferred action's logit falls.
     logits = (W - W0) @ R[0]
     assert logits[0, 0] < logits[0, 1]
+
+
+def test_whitening_kernels_against_an_explicit_inverse():
+    """``track_whitening`` moves the second moment of ``[R, 1]`` and returns ``1 + R^T P R`` with
+    ``P`` the selective block of ``(moment + floor I)^-1``; ``whiten_tags`` maps the selective
+    columns of the tag to ``E_s P`` scaled, and leaves the rest alone."""
+    generator = torch.Generator().manual_seed(3)
+    B, F, A = 2, 3, 2
+    moment = torch.eye(F + 1).expand(B, -1, -1).clone()
+    factor = torch.randn(B, F, generator=generator)
+    chol, whitened_norm = track_whitening(moment, factor, 0.5, 0.1)
+    u = torch.cat([factor, torch.ones(B, 1)], dim=1)
+    expected = 0.5 * torch.eye(F + 1) + 0.5 * u.unsqueeze(-1) * u.unsqueeze(-2)
+    torch.testing.assert_close(moment, expected)
+    torch.testing.assert_close(chol @ chol.transpose(1, 2), expected + 0.1 * torch.eye(F + 1))
+    P = torch.linalg.inv(expected + 0.1 * torch.eye(F + 1))[:, :F, :F]
+    torch.testing.assert_close(whitened_norm, 1 + torch.einsum("bi,bij,bj->b", factor, P, factor))
+    E = torch.randn(B, A, F + 2, generator=generator)  # F selective columns, one the actor skips, the bias
+    norm = torch.tensor([2.0, 5.0])
+    whitened = whiten_tags(E, chol, whitened_norm, norm, 0.5)
+    scale = (0.5 * norm / whitened_norm).view(B, 1, 1)
+    torch.testing.assert_close(whitened[:, :, :F], (E[:, :, :F] @ P) * scale)
+    assert torch.equal(whitened[:, :, F:], E[:, :, F:])
+    # P is the inverse covariance given the bias: a factor that is the same every step is no direction
+    # of its own, so whitening leaves the bias to carry it (the Schur complement of the bias entry).
+    C = expected + 0.1 * torch.eye(F + 1)
+    schur = C[:, :F, :F] - C[:, :F, F:] @ C[:, F:, :F] / C[:, F:, F:]
+    torch.testing.assert_close(P, torch.linalg.inv(schur))
+
+
+def test_whitening_moves_the_selective_weights_along_the_whitened_tag_and_the_rest_as_before():
+    """The first capture of a whitened circuit and of a plain one from the same state: the bias
+    column and the critic move alike; the areas' columns by the plain step times ``P`` and
+    ``strength * norm / (1 + R^T P R)``."""
+    x0, x1 = torch.tensor([[1.0, 0.0, 0.5], [0.0, 1.0, -0.5]]), torch.tensor([[0.0, 1.0, 0.2], [1.0, 0.0, 0.3]])
+    circuits = [make(units=4, tau_tag=3.0, actor_whitening=w) for w in (0.0, 0.7)]
+    W0 = circuits[0].W_pi.clone()
+    assert torch.equal(W0, circuits[1].W_pi) and circuits[0].actor_moment is None
+    for circuit in circuits:
+        one_step(circuit, x0, x1, reward=1.0, action=torch.tensor([0, 1]))
+    plain, whitened = circuits
+    assert torch.equal(plain.E_pi, whitened.E_pi) and torch.equal(plain.W_v, whitened.W_v)
+    F = whitened.actor_moment.shape[-1] - 1  # the areas' units (the actor reads the areas)
+    assert F == whitened.K * whitened.N
+    P = torch.linalg.inv(whitened.actor_moment + 0.1 * torch.eye(F + 1))[:, :F, :F]
+    _, whitened_norm = whitened._whitening
+    step = (plain.W_pi - W0)[:, :, :F] @ P * (0.7 * plain.readout_norm[:, 0] / whitened_norm).view(-1, 1, 1)
+    torch.testing.assert_close(whitened.W_pi[:, :, :F] - W0[:, :, :F], step)
+    torch.testing.assert_close(whitened.W_pi[:, :, F:], plain.W_pi[:, :, F:])
+    assert not torch.allclose(whitened.W_pi, plain.W_pi)
 
 
 @functools.cache  # LINEAR_TRAP runs in both tests below: once per process is enough

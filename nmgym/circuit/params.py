@@ -44,6 +44,8 @@ class CircuitParams(Replaceable):
     tau_tag: float = 10.0
     policy_compression: float = 0.0
     marginal_rate: float = 0.3
+    actor_whitening: float = 0.0
+    actor_whitening_floor: float = 0.1
     da_range: float = 2.0
     # serotonin: patience
     horizon_max: float = 100.0
@@ -90,6 +92,8 @@ class CircuitParams(Replaceable):
         check_float(self, "pavlovian", low=0.0)
         check_float(self, "tau_tag", low=0.0)
         check_float(self, "policy_compression", low=0.0)
+        check_float(self, "actor_whitening", low=0.0)
+        check_float(self, "actor_whitening_floor", low=0.0, open_low=True)
         check_float(self, "marginal_rate", low=0.0, high=1.0, open_low=True)
         check_float(self, "da_range", low=0.0, open_low=True)
         check_float(self, "horizon_min", low=1.0)
@@ -147,6 +151,8 @@ DESCRIPTIONS: dict[str, str] = {
     "tau_tag": "time constant of the eligibility traces (synaptic tags), steps",
     "policy_compression": "rate of the actor's pull toward its marginal policy, KL(pi || marginal) (0: none)",
     "marginal_rate": "per step: the running marginal policy that compression pulls toward",
+    "actor_whitening": "actor's rate on its stimulus-selective weights in whitened coordinates (0: plain LMS)",
+    "actor_whitening_floor": "added to the diagonal of the second moment that whitening inverts",
     "da_range": "|DA| saturates here (twice the tasks' reward scale)",
     "horizon_max": "discount time constant at 5-HT = 1, steps (gamma = 1 - 1/horizon)",
     "horizon_min": "discount time constant at 5-HT = 0, steps",
