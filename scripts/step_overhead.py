@@ -1,6 +1,7 @@
 """Small-batch speed of the eager agent loop and of one Gymnasium env: this tree vs a commit, or plain vs inference.
 
-Usage: python scripts/step_overhead.py [--against REF | --inference-mode] [--batch 24] [--rounds 3]
+Usage: python scripts/step_overhead.py [--against REF | --inference-mode | --circuit NAME=VALUE ...] [--batch 24]
+       [--rounds 3]
 
 At small batches an eager step costs what its torch operations cost to dispatch, not their
 arithmetic. For each core task this measures milliseconds per step of the agent loop
@@ -11,6 +12,8 @@ fresh process, so the machine's drift hits both alike; the table gives each side
 the ratio. It also hashes each loop's records: where a change is a pure speed-up they must agree.
 ``--inference-mode`` compares this tree's loop and env run plainly with the same under
 ``torch.inference_mode()`` (task and agent built inside it too), instead of two commits.
+``--circuit NAME=VALUE`` (repeatable) compares this tree's default circuit with the same tree's
+circuit at those settings (an opt-in mechanism's cost; the records then differ by design).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ TASKS = ("CueReward", "DistalReward", "ReversalBandit", "SustainedAttention", "W
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measure(batch: int, inference: bool) -> dict:
+def measure(batch: int, inference: bool, circuit: dict | None = None) -> dict:
     """One process's figures for the tree it imports nmgym from (in inference mode if ``inference``)."""
     import gymnasium as gym
     import torch
@@ -39,13 +42,16 @@ def measure(batch: int, inference: bool) -> dict:
     import nmgym  # noqa: F401 - registers the envs
     from agents import PlasticAgent
     from agents.protocols import plastic_options, protocol
+    from nmgym.circuit import CircuitParams
     from nmgym.tasks import make_task
 
     torch.set_num_threads(1)
     out: dict = {}
     for name in TASKS:
         with torch.inference_mode() if inference else contextlib.nullcontext():
-            agent = PlasticAgent(make_task(name, batch, seed=3), seed=3, **plastic_options(protocol(name)["options"]))
+            options = plastic_options(protocol(name)["options"])
+            params = CircuitParams().replace(**(circuit or {}))
+            agent = PlasticAgent(make_task(name, batch, seed=3), seed=3, params=params, **options)
             agent.run(3)
             start, begun = int(agent.circuit.steps[0]), time.perf_counter()
             records = agent.run(25)
@@ -67,10 +73,11 @@ def measure(batch: int, inference: bool) -> dict:
     return out
 
 
-def run_in(tree: Path, batch: int, inference: bool = False) -> dict:
+def run_in(tree: Path, batch: int, inference: bool = False, circuit: dict | None = None) -> dict:
     env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, str(Path(__file__).resolve()), "--measure", "--batch", str(batch)]
     command += ["--inference-mode"] if inference else []
+    command += ["--circuit-json", json.dumps(circuit)] if circuit else []
     result = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -81,32 +88,54 @@ def main() -> None:
     parser.add_argument(
         "--inference-mode", action="store_true", help="compare plain with torch.inference_mode() in this tree instead"
     )
+    parser.add_argument(
+        "--circuit",
+        action="append",
+        metavar="NAME=VALUE",
+        help="compare the default circuit with these settings in this tree instead (repeatable)",
+    )
     parser.add_argument("--batch", type=int, default=24, help="agents in the loop (default 24)")
     parser.add_argument("--rounds", type=int, default=3, help="alternations of the two sides (default 3)")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--circuit-json", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.batch, args.inference_mode)))
+        print(json.dumps(measure(args.batch, args.inference_mode, json.loads(args.circuit_json or "{}"))))
         return
+    circuit: dict = {}
+    if args.circuit:
+        from agents.train import parse_assignments
+        from nmgym.circuit import CircuitParams
+
+        try:  # unknown names and bad values fail here, before any run
+            circuit = parse_assignments(args.circuit, "circuit")
+            CircuitParams().replace(**circuit)
+        except (ValueError, TypeError) as error:
+            parser.error(str(error))
+    sides: dict[str, tuple[Path, bool, dict]]  # side -> (tree, inference mode, circuit settings)
     with tempfile.TemporaryDirectory() as tmp:
         if args.inference_mode:
-            sides = {"plain": (ROOT, False), "inference": (ROOT, True)}
+            sides = {"plain": (ROOT, False, {}), "inference": (ROOT, True, {})}
+        elif circuit:
+            sides = {"default": (ROOT, False, {}), "circuit": (ROOT, False, circuit)}
         else:
             ref = Path(tmp) / "ref"
             subprocess.run(
                 ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(ref), args.against], check=True
             )
-            sides = {"ref": (ref, False), "tree": (ROOT, False)}
+            sides = {"ref": (ref, False, {}), "tree": (ROOT, False, {})}
         try:
             runs: dict[str, list[dict]] = {side: [] for side in sides}
             for _ in range(args.rounds):
-                for side, (tree, inference) in sides.items():
-                    runs[side].append(run_in(tree, args.batch, inference))
+                for side, (tree, inference, settings) in sides.items():
+                    runs[side].append(run_in(tree, args.batch, inference, settings))
         finally:
-            if not args.inference_mode:
+            if not args.inference_mode and not circuit:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(ref)], check=True)
     base, new = sides
     what = "plain vs torch.inference_mode()" if args.inference_mode else f"ref = {args.against}"
+    if circuit:
+        what = "the default circuit vs " + " ".join(f"{k}={v}" for k, v in circuit.items())
     print(f"B={args.batch}, 1 thread, medians of {args.rounds} alternated runs; {what}")
     print(
         f"{'task':<20}{'loop ms/step ' + base:>22}{new:>10}{'speed-up':>9}{'env steps/s ' + base:>21}{new:>10}"

@@ -13,6 +13,7 @@ from agents import PlasticAgent, RandomAgent, TDAgent
 from agents.protocols import PROTOCOLS, plastic_options, protocol
 from agents.recorder import TrialRecorder
 from agents.train import parse_assignments, train
+from nmgym.circuit import CircuitParams
 from nmgym.cli import main
 from nmgym.envs import TaskVectorEnv
 from nmgym.tasks import TASKS, make_task
@@ -49,11 +50,13 @@ def test_a_single_gym_env_gives_the_kernels_run(name, kwargs):
         assert torch.equal(kernel[key], single[key]), key
 
 
-def test_a_batched_run_equals_the_same_agents_run_one_at_a_time():
-    batched = PlasticAgent(make_task("ReversalBandit", 5, seed=2), seed=2)
+@pytest.mark.parametrize("whitening", [0.0, 0.5])
+def test_a_batched_run_equals_the_same_agents_run_one_at_a_time(whitening):
+    params = CircuitParams(actor_whitening=whitening)  # whitening: batched factorisations per agent
+    batched = PlasticAgent(make_task("ReversalBandit", 5, seed=2), seed=2, params=params)
     together = batched.run(60)
     for i in range(5):
-        alone = PlasticAgent(make_task("ReversalBandit", 1, seed=2, agent_offset=i), seed=2)
+        alone = PlasticAgent(make_task("ReversalBandit", 1, seed=2, agent_offset=i), seed=2, params=params)
         single = alone.run(60)
         for key in ("reward", "correct"):
             assert torch.equal(single[key][0], together[key][i]), (key, i)
@@ -307,3 +310,39 @@ def test_the_greedy_gap_script_turns_greedy_when_the_slowest_agent_reaches_the_l
         agent.observe(obs, reward, terminated, boundary)
         finished += boundary.long()
     assert agent.greedy and finished.max() > finished.min()
+
+
+def test_the_readout_probes_fit_is_the_penalised_likelihoods_optimum(monkeypatch):
+    """``scripts/readout_probe.py``: Newton's method reaches the point where the gradient of the
+    ridge-penalised log-likelihood vanishes, for two and for three classes."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "scripts"))
+    probe = importlib.import_module("readout_probe")
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 40, 4, generator=generator, dtype=torch.float64)
+    for n_classes in (2, 3):
+        y = torch.randint(0, n_classes, (3, 40), generator=generator)
+        w = probe.fit_logistic(x, y, n_classes, ridge=1.0)
+        X = torch.cat([x, torch.ones(3, 40, 1, dtype=torch.float64)], dim=-1)
+        logits = torch.cat([X @ w.transpose(1, 2), torch.zeros(3, 40, 1, dtype=torch.float64)], dim=-1)
+        p = torch.softmax(logits, -1)[..., : n_classes - 1]
+        target = torch.nn.functional.one_hot(y, n_classes)[..., : n_classes - 1].double()
+        grad = torch.einsum("btc,bti->bci", p - target, X) + w
+        assert grad.abs().max() < 1e-8, grad.abs().max()
+        assert torch.equal(probe.predict(w, x), logits.argmax(-1))
+
+
+def test_the_readout_probe_decodes_a_signal_its_areas_hold_and_refuses_ragged_trials(monkeypatch):
+    """A 6-step noiseless signal leaves its mark in the areas at the response step: the probe
+    decodes it from the recorded readouts (answers misaligned with them would score about 0.5).
+    WaitForReward's trials end at different steps for different agents: a clear error."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "scripts"))
+    probe = importlib.import_module("readout_probe")
+    with torch.inference_mode():
+        task = make_task("SustainedAttention", 8, seed=2, noise_std=0.0, signal_durations=(6,))
+        data = probe.record_responses(PlasticAgent(task, seed=2), 60)
+        assert data["readout"].shape[:2] == data["policy"].shape[:2] == data["answer"].shape == (8, 60)
+        assert 0 < data["answer"].float().mean() < 1
+        correct = probe.probe_accuracy(data["readout"].double(), data["answer"], 2)
+        assert correct.double().mean() > 0.95, correct.double().mean()
+        with pytest.raises(ValueError, match="ended at different steps"):
+            probe.record_responses(PlasticAgent(make_task("WaitForReward", 8, seed=0), seed=0), 5)
