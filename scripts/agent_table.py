@@ -24,6 +24,7 @@ import argparse
 import itertools
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -74,26 +75,38 @@ def tuned_td(
     return TDAgent(make_task(name, agents, seed=seed, **params), seed=seed, **best).run(trials), best
 
 
-def parse_arguments(description: str, *, tune_td: bool = False) -> argparse.Namespace:
-    """``--agents``, ``--seed``, ``--tasks`` (the protocols to run) and ``--budget`` (a multiple of
-    each protocol's trials), shared by the scripts that run these protocols; ``--tune-td`` where
-    ``tune_td``."""
+def protocol_parser(description: str, tasks: Sequence[str] = tuple(PROTOCOLS)) -> argparse.ArgumentParser:
+    """A parser with ``--agents``, ``--seed``, ``--tasks`` (the protocols to run, of ``tasks``) and
+    ``--budget`` (a multiple of each protocol's trials), shared by the scripts that run these
+    protocols; check what it parses with :func:`checked`."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--agents", type=int, default=64)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--tasks", default=",".join(PROTOCOLS))
+    parser.add_argument("--tasks", default=",".join(tasks))
     parser.add_argument("--budget", type=int, default=1, help="train this many times each protocol's trials")
+    return parser
+
+
+def checked(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, tasks: Sequence[str] = tuple(PROTOCOLS)
+) -> argparse.Namespace:
+    """``args`` from :func:`protocol_parser`, or the parser's error on a bad budget or task."""
+    if args.budget < 1:
+        parser.error(f"--budget {args.budget} is not allowed; give 1 or more")
+    unknown = sorted(set(args.tasks.split(",")) - set(tasks))
+    if unknown:
+        parser.error(f"unknown task(s) {', '.join(unknown)}; the protocols are {', '.join(tasks)}")
+    return args
+
+
+def parse_arguments(description: str, *, tune_td: bool = False) -> argparse.Namespace:
+    """The arguments of :func:`protocol_parser`, and ``--tune-td`` where ``tune_td``."""
+    parser = protocol_parser(description)
     if tune_td:
         parser.add_argument(
             "--tune-td", action="store_true", help="add TD at its most rewarded TD_GRID settings, chosen on --seed + 1"
         )
-    args = parser.parse_args()
-    if args.budget < 1:
-        parser.error(f"--budget {args.budget} is not allowed; give 1 or more")
-    unknown = sorted(set(args.tasks.split(",")) - set(PROTOCOLS))
-    if unknown:
-        parser.error(f"unknown task(s) {', '.join(unknown)}; the protocols are {', '.join(PROTOCOLS)}")
-    return args
+    return checked(parser, parser.parse_args())
 
 
 @torch.inference_mode()  # no gradients: autograd's bookkeeping skipped, ~1.25x at tens of agents

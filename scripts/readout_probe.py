@@ -32,7 +32,7 @@ import itertools
 import time
 
 import torch
-from agent_table import PROTOCOLS
+from agent_table import PROTOCOLS, checked, protocol_parser
 
 from agents import PlasticAgent
 from nmgym.tasks import make_task
@@ -42,20 +42,11 @@ RESPONSE_TASKS = ("SustainedAttention", "CrossAreaXOR")
 
 
 def parse_arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--tasks", default=",".join(RESPONSE_TASKS))
-    parser.add_argument("--budget", type=int, default=1, help="train this many times each protocol's trials")
+    parser = protocol_parser(__doc__.splitlines()[0], RESPONSE_TASKS)
     parser.add_argument("--fit-trials", type=int, default=400, help="each agent's last trials the probe is fitted on")
-    args = parser.parse_args()
-    if args.budget < 1:
-        parser.error(f"--budget {args.budget} is not allowed; give 1 or more")
+    args = checked(parser, parser.parse_args(), RESPONSE_TASKS)
     if args.fit_trials < 10:
         parser.error(f"--fit-trials {args.fit_trials} is not allowed; give 10 or more (5 folds)")
-    unknown = sorted(set(args.tasks.split(",")) - set(RESPONSE_TASKS))
-    if unknown:
-        parser.error(f"task(s) {', '.join(unknown)} not probed; choose from {', '.join(RESPONSE_TASKS)}")
     return args
 
 
