@@ -208,12 +208,13 @@ Per agent and step (DESIGN.md section 5):
   covariance of ``R`` given the bias input (the running second moment of ``[R, 1]`` at
   ``covariance_rate`` plus ``actor_whitening_floor`` on its diagonal, its selective block
   inverted); the bias column learns as before. At ``k = 0.5`` (``nmgym train``, 64 agents,
-  seeds 1-3, the last fifth) CrossAreaXOR 0.958 / 0.928 / 0.919 -> 0.993 / 0.993 / 0.993, WaitForReward 0.822 / 0.876
-  / 0.809 -> 0.887 / 0.866 / 0.866, CueReward 0.891 / 0.882 / 0.878 -> 0.890 / 0.898 / 0.898,
-  ReversalBandit 0.861 / 0.853 / 0.860 -> 0.874 / 0.862 / 0.860, DistalReward 0.996 / 0.995 /
-  0.987 -> 0.991 / 0.989 / 0.990, SustainedAttention (no distractor) 0.854 / 0.853 / 0.853 ->
-  0.835 / 0.860 / 0.851: there the features set the limit too. Off by default for its cost (a
-  Cholesky factorisation per agent and step; docs/open-problems.md#features-or-readout).
+  seeds 1-3, the last fifth) CrossAreaXOR 0.958 / 0.928 / 0.919 -> 0.993 / 0.993 / 0.993,
+  WaitForReward 0.822 / 0.876 / 0.809 -> 0.887 / 0.866 / 0.866, CueReward 0.891 / 0.882 / 0.878
+  -> 0.890 / 0.898 / 0.898, ReversalBandit 0.861 / 0.853 / 0.860 -> 0.874 / 0.862 / 0.860,
+  DistalReward 0.996 / 0.995 / 0.987 -> 0.991 / 0.989 / 0.990, SustainedAttention (no
+  distractor) 0.854 / 0.853 / 0.853 -> 0.835 / 0.860 / 0.851: there the features set the limit
+  too. Off by default for its cost (a Cholesky factorisation per agent and step) and the
+  catalogue's ``ach`` hit row (docs/open-problems.md#features-or-readout).
 * **5-HT patience** (Miyazaki et al. 2014; Schweighofer et al. 2008): the discount horizon, the
   capture threshold and the damping of cross-area coupling.
   **Pavlovian inhibition** (Dayan & Huys 2008; Crockett et al. 2009, where depleting serotonin
@@ -514,9 +515,16 @@ def track_whitening(
     regularised = moment.clone()
     regularised.diagonal(dim1=-2, dim2=-1).add_(floor)
     chol = torch.linalg.cholesky_ex(regularised)[0]  # positive definite: no check, no sync
-    padded = torch.cat([factor, torch.zeros_like(factor[:, :1])], dim=1)  # only the block P acts
-    solved = torch.cholesky_solve(padded.unsqueeze(-1), chol).squeeze(-1)
-    return chol, 1.0 + (padded * solved).sum(-1)
+    solved = selective_solve(chol, factor.unsqueeze(1)).squeeze(1)
+    return chol, 1.0 + (factor * solved).sum(-1)
+
+
+def selective_solve(chol: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """``rows P`` for rows ``[B, k, F]``, with ``P`` the ``F x F`` block of the inverse of the
+    matrix whose Cholesky factor is ``chol`` (``[B, F + 1, F + 1]``): each row padded with a zero
+    bias entry, solved, and the bias entry dropped (``P`` is symmetric)."""
+    padded = torch.cat([rows, torch.zeros_like(rows[:, :, :1])], dim=-1)
+    return torch.cholesky_solve(padded.transpose(1, 2), chol).transpose(1, 2)[:, :, :-1]
 
 
 def whiten_tags(
@@ -528,9 +536,7 @@ def whiten_tags(
     (``chol``, ``whitened_norm``: from :func:`track_whitening`). The rest (the bias, inputs the
     actor does not learn from) are left as they are."""
     F = chol.shape[-1] - 1
-    selective = E_pi[:, :, :F].to(chol.dtype)
-    padded = torch.cat([selective, torch.zeros_like(selective[:, :, :1])], dim=-1)
-    solved = torch.cholesky_solve(padded.transpose(1, 2), chol).transpose(1, 2)[:, :, :F]  # E_s P
+    solved = selective_solve(chol, E_pi[:, :, :F].to(chol.dtype))  # E_s P
     whitened = E_pi.to(chol.dtype).clone()
     whitened[:, :, :F] = solved * (strength * norm / whitened_norm).view(-1, 1, 1)
     return whitened
