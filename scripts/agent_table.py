@@ -1,6 +1,7 @@
 """Random, TD, plastic circuit, ideal observer and oracle on every core task: the score table.
 
 Usage: python scripts/agent_table.py [--agents 64] [--seed 1] [--tasks CueReward,...] [--budget 1] [--tune-td]
+       [--circuit NAME=VALUE ...]
 
 Each learner trains for the task's trial budget; the score is the mean over agents of the last
 fifth of trials (fraction correct, and reward per trial). ``--budget K`` trains K times as many
@@ -16,6 +17,10 @@ that earn it the most reward (its objective; a policy that never acts is "correc
 CueReward trials) over the last fifth of trials, chosen on the next seed (``--seed`` + 1) and
 scored on ``--seed``, so that the choice does not fit the scored runs' noise (about 15 min more
 on 2 cores; the protocols hold what it chose with the default ``--seed 1``).
+
+``--circuit NAME=VALUE`` (repeatable; ``nmgym circuit`` lists the names) runs the plastic column
+with those circuit parameters over the default, as ``nmgym train --circuit`` does: a circuit
+variant's table, e.g. ``--circuit actor_whitening=0.5``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from agents import IDEAL_OBSERVERS, PlasticAgent, RandomAgent, TDAgent
 from agents.protocols import PROTOCOLS as TASK_PROTOCOLS
 from agents.protocols import plastic_options
 from agents.recorder import TrialRecorder
+from agents.train import parse_assignments
+from nmgym.circuit import CircuitParams
 from nmgym.study.metrics import last
 from nmgym.tasks import make_task
 
@@ -76,27 +83,45 @@ def tuned_td(
 
 
 def protocol_parser(description: str, tasks: Sequence[str] = tuple(PROTOCOLS)) -> argparse.ArgumentParser:
-    """A parser with ``--agents``, ``--seed``, ``--tasks`` (the protocols to run, of ``tasks``) and
-    ``--budget`` (a multiple of each protocol's trials), shared by the scripts that run these
-    protocols; check what it parses with :func:`checked`."""
+    """A parser with ``--agents``, ``--seed``, ``--tasks`` (the protocols to run, of ``tasks``),
+    ``--budget`` (a multiple of each protocol's trials) and ``--circuit`` (the plastic circuit's
+    parameters over the default), shared by the scripts that run these protocols; check what it
+    parses with :func:`checked`."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--agents", type=int, default=64)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tasks", default=",".join(tasks))
     parser.add_argument("--budget", type=int, default=1, help="train this many times each protocol's trials")
+    parser.add_argument(
+        "--circuit",
+        action="append",
+        metavar="NAME=VALUE",
+        help="the plastic circuit's parameter over the default (repeatable; `nmgym circuit` lists them)",
+    )
     return parser
 
 
 def checked(
     parser: argparse.ArgumentParser, args: argparse.Namespace, tasks: Sequence[str] = tuple(PROTOCOLS)
 ) -> argparse.Namespace:
-    """``args`` from :func:`protocol_parser`, or the parser's error on a bad budget or task."""
+    """``args`` from :func:`protocol_parser`, with ``args.params`` the circuit's
+    :class:`~nmgym.circuit.CircuitParams`; or the parser's error on a bad budget, task or circuit
+    parameter."""
     if args.budget < 1:
         parser.error(f"--budget {args.budget} is not allowed; give 1 or more")
     unknown = sorted(set(args.tasks.split(",")) - set(tasks))
     if unknown:
         parser.error(f"unknown task(s) {', '.join(unknown)}; the protocols are {', '.join(tasks)}")
+    try:  # unknown names and bad values fail here, before any run
+        args.params = CircuitParams().replace(**parse_assignments(args.circuit, "circuit"))
+    except (ValueError, TypeError) as error:
+        parser.error(str(error))
     return args
+
+
+def circuit_note(args: argparse.Namespace) -> str:
+    """``"; circuit: a=1, b=2"`` for the ``--circuit`` settings :func:`checked` parsed, ``""`` for none."""
+    return f"; circuit: {', '.join(args.circuit)}" if args.circuit else ""
 
 
 def parse_arguments(description: str, *, tune_td: bool = False) -> argparse.Namespace:
@@ -131,7 +156,8 @@ def main() -> None:
             else:
                 task = make_task(name, args.agents, seed=args.seed, **params)
                 cls = {"random": RandomAgent, "td": TDAgent, "plastic": PlasticAgent}.get(kind) or IDEAL_OBSERVERS[name]
-                settings = {"plastic": options, "td": TASK_PROTOCOLS[name]["td"]}.get(kind, {})
+                plastic = {**options, "params": args.params}
+                settings = {"plastic": plastic, "td": TASK_PROTOCOLS[name]["td"]}.get(kind, {})
                 data = cls(task, seed=args.seed, **settings).run(trials)
             late = last(trials)
             cells.append(f"{data['correct'][:, late].mean():.2f} / {data['reward'][:, late].mean():+.2f}")
@@ -142,7 +168,7 @@ def main() -> None:
             + (f"  TD tuned: {', '.join(f'{k} {v}' for k, v in tuned.items())}" if tuned else ""),
             flush=True,
         )
-    print("cells: fraction correct / reward per trial, last fifth of trials, mean over agents")
+    print("cells: fraction correct / reward per trial, last fifth of trials, mean over agents" + circuit_note(args))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """How much of the plastic agent's shortfall is its policy's sampling: the last fifth, sampled vs greedy.
 
 Usage: python scripts/greedy_gap.py [--agents 64] [--seed 1] [--tasks CueReward,...] [--budget 1]
+       [--circuit NAME=VALUE ...]
 
 Trains the plastic circuit on each of the README table's protocols (``scripts/agent_table.py``)
 twice, on the same seed: once sampling every action from its policy (as the table does), once
@@ -23,7 +24,7 @@ from __future__ import annotations
 import time
 
 import torch
-from agent_table import PROTOCOLS, parse_arguments
+from agent_table import PROTOCOLS, circuit_note, parse_arguments
 
 from agents import PlasticAgent
 from nmgym.study.metrics import last
@@ -49,12 +50,12 @@ class GreedyFrom(PlasticAgent):
 def main() -> None:
     args = parse_arguments(__doc__.splitlines()[0])
     torch.set_num_threads(1)
-    print(f"{args.agents} agents, seed {args.seed}: fraction correct over the last fifth of trials")
+    print(f"{args.agents} agents, seed {args.seed}: fraction correct over the last fifth of trials{circuit_note(args)}")
     print(f"{'task':<20}{'trials':>7}{'sampled':>9}{'greedy':>8}")
     for name in args.tasks.split(","):
         params, trials, options = PROTOCOLS[name]
         trials *= args.budget
-        options = {"seed": args.seed, **options}
+        options = {"seed": args.seed, "params": args.params, **options}
         start = time.perf_counter()
         cells = []
         for agent in (

@@ -1,7 +1,7 @@
 """Is the plastic agent's shortfall in its features or in its readout? A linear probe of its state.
 
 Usage: python scripts/readout_probe.py [--agents 64] [--seed 1] [--tasks SustainedAttention,...] [--budget 1]
-       [--fit-trials 400]
+       [--fit-trials 400] [--circuit NAME=VALUE ...]
 
 Trains the plastic circuit on the README table's protocol (``scripts/agent_table.py``) of each task
 whose trial ends at its one response (SustainedAttention, CrossAreaXOR) and keeps, at every
@@ -33,7 +33,7 @@ import itertools
 import time
 
 import torch
-from agent_table import PROTOCOLS, checked, protocol_parser
+from agent_table import PROTOCOLS, checked, circuit_note, protocol_parser
 
 from agents import PlasticAgent
 from nmgym.tasks import make_task
@@ -130,14 +130,15 @@ def offset_share(factor: torch.Tensor) -> float:
 def main() -> None:
     args = parse_arguments()
     torch.set_num_threads(1)
-    print(f"{args.agents} agents, seed {args.seed}: each agent's last {args.fit_trials} trials")
+    print(f"{args.agents} agents, seed {args.seed}: each agent's last {args.fit_trials} trials{circuit_note(args)}")
     header = f"{'task':<20}{'trials':>7}{'probe':>7}{'greedy':>8}{'sampled':>9}{'offset':>8}"
     print(header + "   per correct action: probe / greedy")
     for name in args.tasks.split(","):
         params, trials, options = PROTOCOLS[name]
         trials *= args.budget
         start = time.perf_counter()
-        agent = PlasticAgent(make_task(name, args.agents, seed=args.seed, **params), seed=args.seed, **options)
+        task = make_task(name, args.agents, seed=args.seed, **params)
+        agent = PlasticAgent(task, seed=args.seed, params=args.params, **options)
         data = record_responses(agent, trials)
         fit = slice(max(0, trials - args.fit_trials), trials)
         x, y = data["readout"][:, fit].double(), data["answer"][:, fit]

@@ -346,3 +346,32 @@ def test_the_readout_probe_decodes_a_signal_its_areas_hold_and_refuses_ragged_tr
         assert correct.double().mean() > 0.95, correct.double().mean()
         with pytest.raises(ValueError, match="ended at different steps"):
             probe.record_responses(PlasticAgent(make_task("WaitForReward", 8, seed=0), seed=0), 5)
+
+
+def test_the_protocol_scripts_run_the_circuit_their_circuit_flag_names_and_refuse_a_bad_one(monkeypatch, capsys):
+    """``--circuit NAME=VALUE`` (``scripts/agent_table.py``'s parser, shared by the probe, the
+    greedy gap and the trace precision scripts) reaches the plastic agent the script builds, and
+    an unknown name or a value out of range stops the script before any run, naming the problem."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "scripts"))
+    probe = importlib.import_module("readout_probe")
+    monkeypatch.setitem(probe.PROTOCOLS, "SustainedAttention", ({}, 12, {}))
+    built = []
+
+    class Recording(PlasticAgent):
+        def __init__(self, env, **kwargs):
+            super().__init__(env, **kwargs)
+            built.append(self.circuit.p)
+
+    monkeypatch.setattr(probe, "PlasticAgent", Recording)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # main() sets 1; this process keeps its own
+    argv = ["readout_probe.py", "--agents", "4", "--tasks", "SustainedAttention", "--fit-trials", "10"]
+    monkeypatch.setattr("sys.argv", [*argv, "--circuit", "ach_transient=0", "--circuit", "units=8"])
+    probe.main()
+    assert [(p.ach_transient, p.units) for p in built] == [(0.0, 8)]
+    assert "circuit: ach_transient=0, units=8" in capsys.readouterr().out
+    for bad, message in (("bogus=1", "unknown parameter"), ("units=0", "units=0 is not allowed")):
+        monkeypatch.setattr("sys.argv", [*argv, "--circuit", bad])
+        with pytest.raises(SystemExit):
+            probe.main()
+        assert message in capsys.readouterr().err
+    assert len(built) == 1
