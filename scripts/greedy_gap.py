@@ -55,7 +55,7 @@ def main() -> None:
     for name in args.tasks.split(","):
         params, trials, options = PROTOCOLS[name]
         trials *= args.budget
-        options = {"seed": args.seed, "params": args.params, **options}
+        options = {"seed": args.seed, **options, "params": args.params}
         start = time.perf_counter()
         cells = []
         for agent in (

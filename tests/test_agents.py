@@ -349,29 +349,33 @@ def test_the_readout_probe_decodes_a_signal_its_areas_hold_and_refuses_ragged_tr
 
 
 def test_the_protocol_scripts_run_the_circuit_their_circuit_flag_names_and_refuse_a_bad_one(monkeypatch, capsys):
-    """``--circuit NAME=VALUE`` (``scripts/agent_table.py``'s parser, shared by the probe, the
-    greedy gap and the trace precision scripts) reaches the plastic agent the script builds, and
-    an unknown name or a value out of range stops the script before any run, naming the problem."""
+    """``--circuit NAME=VALUE`` (``scripts/agent_table.py``'s parser, shared by the table, the probe,
+    the greedy gap and the trace precision scripts) reaches every plastic agent the table, the probe
+    and the greedy gap build, and an unknown name or a value out of range stops a script before any
+    run, naming the problem."""
     monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "scripts"))
-    probe = importlib.import_module("readout_probe")
-    monkeypatch.setitem(probe.PROTOCOLS, "SustainedAttention", ({}, 12, {}))
+    scripts = {name: importlib.import_module(name) for name in ("agent_table", "readout_probe", "greedy_gap")}
+    monkeypatch.setitem(scripts["agent_table"].PROTOCOLS, "SustainedAttention", ({}, 12, {}))  # shared by all three
     built = []
+    plain_init = PlasticAgent.__init__
 
-    class Recording(PlasticAgent):
-        def __init__(self, env, **kwargs):
-            super().__init__(env, **kwargs)
-            built.append(self.circuit.p)
+    def recording_init(self, env, **kwargs):
+        plain_init(self, env, **kwargs)
+        built.append(self.circuit.p)
 
-    monkeypatch.setattr(probe, "PlasticAgent", Recording)
+    monkeypatch.setattr(PlasticAgent, "__init__", recording_init)  # GreedyFrom's too
     monkeypatch.setattr(torch, "set_num_threads", lambda n: None)  # main() sets 1; this process keeps its own
-    argv = ["readout_probe.py", "--agents", "4", "--tasks", "SustainedAttention", "--fit-trials", "10"]
-    monkeypatch.setattr("sys.argv", [*argv, "--circuit", "ach_transient=0", "--circuit", "units=8"])
-    probe.main()
-    assert [(p.ach_transient, p.units) for p in built] == [(0.0, 8)]
-    assert "circuit: ach_transient=0, units=8" in capsys.readouterr().out
+    flags = ["--agents", "4", "--tasks", "SustainedAttention", "--circuit", "ach_transient=0", "--circuit", "units=8"]
+    for name, extra in (("agent_table", []), ("readout_probe", ["--fit-trials", "10"]), ("greedy_gap", [])):
+        built.clear()
+        monkeypatch.setattr("sys.argv", [f"{name}.py", *flags, *extra])
+        scripts[name].main()
+        assert [(p.ach_transient, p.units) for p in built] == [(0.0, 8)] * (2 if name == "greedy_gap" else 1), name
+        assert "circuit: ach_transient=0, units=8" in capsys.readouterr().out, name
+    built.clear()
     for bad, message in (("bogus=1", "unknown parameter"), ("units=0", "units=0 is not allowed")):
-        monkeypatch.setattr("sys.argv", [*argv, "--circuit", bad])
+        monkeypatch.setattr("sys.argv", ["readout_probe.py", *flags[:4], "--circuit", bad])
         with pytest.raises(SystemExit):
-            probe.main()
+            scripts["readout_probe"].main()
         assert message in capsys.readouterr().err
-    assert len(built) == 1
+    assert built == []
