@@ -112,11 +112,19 @@ def checked(
     unknown = sorted(set(args.tasks.split(",")) - set(tasks))
     if unknown:
         parser.error(f"unknown task(s) {', '.join(unknown)}; the protocols are {', '.join(tasks)}")
-    try:  # unknown names and bad values fail here, before any run
-        args.params = CircuitParams().replace(**parse_assignments(args.circuit, "circuit"))
+    args.params = CircuitParams().replace(**circuit_settings(parser, args.circuit))
+    return args
+
+
+def circuit_settings(parser: argparse.ArgumentParser, items: list[str] | None) -> dict[str, Any]:
+    """``--circuit NAME=VALUE`` items as ``{name: value}``, checked against
+    :class:`~nmgym.circuit.CircuitParams` before any run: the parser's error names a bad one."""
+    try:
+        settings = parse_assignments(items, "circuit")
+        CircuitParams().replace(**settings)
     except (ValueError, TypeError) as error:
         parser.error(str(error))
-    return args
+    return settings
 
 
 def circuit_note(args: argparse.Namespace) -> str:

@@ -104,14 +104,9 @@ def main() -> None:
         return
     circuit: dict = {}
     if args.circuit:
-        from agents.train import parse_assignments
-        from nmgym.circuit import CircuitParams
+        from agent_table import circuit_settings
 
-        try:  # unknown names and bad values fail here, before any run
-            circuit = parse_assignments(args.circuit, "circuit")
-            CircuitParams().replace(**circuit)
-        except (ValueError, TypeError) as error:
-            parser.error(str(error))
+        circuit = circuit_settings(parser, args.circuit)
     sides: dict[str, tuple[Path, bool, dict]]  # side -> (tree, inference mode, circuit settings)
     with tempfile.TemporaryDirectory() as tmp:
         if args.inference_mode:
