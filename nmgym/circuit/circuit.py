@@ -512,9 +512,13 @@ def track_whitening(
     """
     u = torch.cat([factor, torch.ones_like(factor[:, :1])], dim=1)
     moment.mul_(1.0 - rate).baddbmm_(u.unsqueeze(-1), u.unsqueeze(-2), alpha=rate)  # one pass, in place
-    regularised = moment.clone()
-    regularised.diagonal(dim1=-2, dim2=-1).add_(floor)
-    chol = torch.linalg.cholesky_ex(regularised)[0]  # positive definite: no check, no sync
+    # The floor goes on the diagonal in place and the diagonal is put back exactly after: no copy of
+    # the [B, F + 1, F + 1] moment.
+    diagonal = moment.diagonal(dim1=-2, dim2=-1)
+    kept = diagonal.clone()
+    diagonal.add_(floor)
+    chol = torch.linalg.cholesky_ex(moment)[0]  # positive definite: no check, no sync
+    diagonal.copy_(kept)
     solved = selective_solve(chol, factor.unsqueeze(1)).squeeze(1)
     return chol, 1.0 + (factor * solved).sum(-1)
 
