@@ -8,8 +8,10 @@ arithmetic. For each core task this measures milliseconds per step of the agent 
 (``PlasticAgent`` under the task's protocol, ``--batch`` agents, one thread) and steps per second
 of ``gym.make("nmgym/<Task>-v0")`` driven by random actions, in this working tree and in ``REF``
 (checked out in a temporary git worktree). The two alternate ``--rounds`` times, each run in a
-fresh process, so the machine's drift hits both alike; the table gives each side's median and
-the ratio. It also hashes each loop's records: where a change is a pure speed-up they must agree.
+fresh process, so the machine's drift hits both alike, and which goes first flips every round:
+run always second, the same code scored 0.94x-0.99x against itself (``--against HEAD``, 3
+rounds), flipped 0.97x-1.02x (4 rounds). The table gives each side's median and the ratio. It
+also hashes each loop's records: where a change is a pure speed-up they must agree.
 ``--inference-mode`` compares this tree's loop and env run plainly with the same under
 ``torch.inference_mode()`` (task and agent built inside it too), instead of two commits.
 ``--circuit NAME=VALUE`` (repeatable) compares this tree's default circuit with the same tree's
@@ -121,8 +123,9 @@ def main() -> None:
             sides = {"ref": (ref, False, {}), "tree": (ROOT, False, {})}
         try:
             runs: dict[str, list[dict]] = {side: [] for side in sides}
-            for _ in range(args.rounds):
-                for side, (tree, inference, settings) in sides.items():
+            for round_ in range(args.rounds):
+                order = list(sides.items())
+                for side, (tree, inference, settings) in order[::-1] if round_ % 2 else order:
                     runs[side].append(run_in(tree, args.batch, inference, settings))
         finally:
             if not args.inference_mode and not circuit:
