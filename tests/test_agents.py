@@ -50,13 +50,20 @@ def test_a_single_gym_env_gives_the_kernels_run(name, kwargs):
         assert torch.equal(kernel[key], single[key]), key
 
 
-@pytest.mark.parametrize("whitening", [0.0, 0.5])
-def test_a_batched_run_equals_the_same_agents_run_one_at_a_time(whitening):
-    params = CircuitParams(actor_whitening=whitening)  # whitening: batched factorisations per agent
-    batched = PlasticAgent(make_task("ReversalBandit", 5, seed=2), seed=2, params=params)
+@pytest.mark.parametrize(
+    "task, settings",
+    [
+        ("ReversalBandit", {}),
+        ("ReversalBandit", {"actor_whitening": 0.5}),  # batched factorisations per agent
+        ("SustainedAttention", {"ach_persistence": 1.0}),  # each agent's units released by its own transients
+    ],
+)
+def test_a_batched_run_equals_the_same_agents_run_one_at_a_time(task, settings):
+    params = CircuitParams(**settings)
+    batched = PlasticAgent(make_task(task, 5, seed=2), seed=2, params=params)
     together = batched.run(60)
     for i in range(5):
-        alone = PlasticAgent(make_task("ReversalBandit", 1, seed=2, agent_offset=i), seed=2, params=params)
+        alone = PlasticAgent(make_task(task, 1, seed=2, agent_offset=i), seed=2, params=params)
         single = alone.run(60)
         for key in ("reward", "correct"):
             assert torch.equal(single[key][0], together[key][i]), (key, i)

@@ -13,6 +13,7 @@ from nmgym.circuit.circuit import (
     chosen_feedback,
     compress_policy,
     move_context_fit,
+    persistent_activity,
     readout_outputs,
     readout_tags,
     relevance_ratio,
@@ -623,7 +624,7 @@ def test_a_surprising_input_evokes_a_transient_that_boosts_the_areas_drive():
         plain.forward((1.0 + 2.0 * c.ach_phasic.unsqueeze(-1)) * odd)
         assert torch.allclose(c.h, plain.h, atol=1e-6), lesion
         # ... while the readout's direct view (and the tags' presynaptic factor) is the attended input
-        attended, (gx, *_) = c.readout[:, c.K * c.N : -1], c._pre
+        attended, (gx, *_) = c.readout[:, -c.D : -1], c._pre
         assert torch.equal(attended, c.gain * odd) and torch.equal(gx[:, :-1], c.gain * odd), lesion
     assert levels[None][0] > 0.95 and levels[None][1] < 0.01  # only the agent that saw the odd input
     assert levels["ach"].eq(0).all() and levels["ach:clamp=0.5"].eq(0).all()  # no phasic signal
@@ -667,6 +668,66 @@ def test_a_per_channel_transient_boosts_each_channel_by_its_own_rise():
     assert torch.equal(c.ach_phasic, own.amax(-1))
     plain.forward((1.0 + 2.0 * own) * odd)
     assert torch.allclose(c.h, plain.h, atol=1e-6)
+
+
+def test_persistent_activity_by_hand():
+    memory, keep = torch.tensor([[1.0, 1.0, 1.0]]), torch.tensor([[1.0, 0.5, 1.0]])
+    transient, attended = torch.tensor([[1.0, 0.0, 0.5]]), torch.tensor([[2.0, 3.0, 4.0]])
+    held, kept = persistent_activity(memory, keep, transient, attended, 1.0)
+    assert held.tolist() == [[1 + 2, 0.5 * 1 + 0, 1 + 0.5 * 4]]
+    # each channel is released by the largest transient on another: 0.5 for channel 0, 1 for the rest
+    assert kept.tolist() == [[0.5, 0.0, 0.0]]
+    held, _ = persistent_activity(memory, keep, transient, attended, 2.0)  # the load saturates at 1
+    assert held.tolist() == [[3.0, 0.5, 1 + 4]]
+    _, kept = persistent_activity(
+        torch.zeros(1, 2), torch.ones(1, 2), torch.tensor([[0.6, 0.6]]), torch.ones(1, 2), 1.0
+    )
+    assert kept[0].tolist() == pytest.approx([0.4, 0.4])  # a tie: each is released by the other
+    _, kept = persistent_activity(torch.zeros(1, 1), torch.ones(1, 1), torch.tensor([[0.7]]), torch.ones(1, 1), 1.0)
+    assert kept.tolist() == [[1.0]]  # a single channel has no other to release it
+
+
+def test_persistent_units_hold_a_cue_until_another_channel_s_transient_releases_it():
+    quiet = torch.zeros(2, 3)
+    cue = torch.tensor([[4.0, 0.0, 0.0], [0.0, 0.0, 0.0]])  # only the first agent sees it
+    go = torch.tensor([[0.0, 4.0, 0.0], [0.0, 0.0, 0.0]])
+    held = {}
+    for lesion in (None, "ach", "ach=0.5"):
+        c = make(lesion=lesion, ach_persistence=1.0, **NO_LEARNING)
+        K, N, D = c.K, c.N, c.D
+        assert c.W_pi.shape == (2, 2, K * N + (D - 1) + D)  # the readouts see [h, m, g x]
+        for _ in range(20):
+            c.forward(quiet)
+        c.forward(cue)
+        loaded = c.memory.clone()
+        for _ in range(5):  # the delay: the cue is gone, the first agent's unit holds it
+            c.forward(quiet)
+        assert torch.allclose(c.memory, loaded, rtol=1e-5), lesion
+        assert torch.equal(c.readout[:, K * N : K * N + D - 1], c.memory), lesion
+        c.forward(go)  # read with the go signal ...
+        assert torch.allclose(c.memory[:, 0], loaded[:, 0]), lesion
+        release = c.ach_phasic[0].item()  # the go signal's transient
+        c.forward(quiet)  # ... and released after it, as far as its transient reached
+        assert c.memory[0, 0].item() == pytest.approx(loaded[0, 0].item() * (1 - release), abs=1e-5), lesion
+        assert release > 0.45 if lesion == "ach=0.5" else release > 0.95 or lesion == "ach", lesion
+        held[lesion] = loaded
+        c.forward(quiet, reset=torch.tensor([True, False]))
+        assert c.memory[0].eq(0).all(), lesion
+    transient = held[None][0, 0] / 4.0  # gain 1 before any relevance is learned: the load is the transient
+    assert transient > 0.95 and held[None][1].eq(0).all() and held[None][0, 1:].eq(0).all()
+    assert held["ach"].eq(0).all()  # the lesion removes the transients that load them
+    assert torch.allclose(held["ach=0.5"], 0.5 * held[None])
+    for off in ({}, {"ach_persistence": 1.0, "ach_transient": 0.0}):  # no persistent units (the default: none)
+        c = make(**off, **NO_LEARNING)
+        assert c.memory is None and c.W_pi.shape[-1] == c.K * c.N + c.D, off
+        c.forward(cue)
+        assert c.readout.shape[-1] == c.K * c.N + c.D, off
+    # every channel boosted by the largest transient: the units still load each by its own
+    c = make(ach_persistence=1.0, ach_transient_per_channel=False, **NO_LEARNING)
+    for _ in range(20):
+        c.forward(quiet)
+    c.forward(cue)
+    assert c.ach_phasic.shape == (2,) and torch.allclose(c.memory, held[None], rtol=1e-5)
 
 
 def test_salience_competition_by_hand():

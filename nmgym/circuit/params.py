@@ -78,6 +78,7 @@ class CircuitParams(Replaceable):
     ach_transient_per_channel: bool = True
     ach_competition: float = 6.0
     ach_competition_threshold: float = 1.0
+    ach_persistence: float = 0.0
 
     def __post_init__(self) -> None:
         check_int(self, "n_areas", low=1)
@@ -108,6 +109,7 @@ class CircuitParams(Replaceable):
             "ach_transient_slope",
             "ach_competition",
             "ach_competition_threshold",
+            "ach_persistence",
         ):
             check_float(self, name, low=0.0)
         check_float(self, "ne_reset", low=0.0, high=1.0)
@@ -192,6 +194,9 @@ DESCRIPTIONS: dict[str, str] = {
     " 1 + ach_competition relu(1 - ACh) (the other channels' salience past the threshold) (0: off)",
     "ach_competition_threshold": "salience past which an input captures gain: its rise above its running mean, in"
     " standard deviations, over its relevance ratio (a surprise learning has not found relevant)",
+    "ach_persistence": "persistent units, one per input channel, read by the readouts: each integrates its"
+    " attended input as far as its own transient (times this, at most 1) lets it in, and holds it until a transient"
+    " on another channel releases it (0: none; none without transients either; see Circuit)",
 }
 
 
