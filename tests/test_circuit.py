@@ -677,8 +677,8 @@ def test_persistent_activity_by_hand():
     assert held.tolist() == [[1 + 2, 0.5 * 1 + 0, 1 + 0.5 * 4]]
     # each channel is released by the largest transient on another: 0.5 for channel 0, 1 for the rest
     assert kept.tolist() == [[0.5, 0.0, 0.0]]
-    held, _ = persistent_activity(memory, keep, transient, attended, 2.0)  # the load saturates at 1
-    assert held.tolist() == [[3.0, 0.5, 1 + 4]]
+    held, _ = persistent_activity(memory, keep, transient, attended, 2.0)  # the gain scales what enters
+    assert held.tolist() == [[1 + 2 * 2, 0.5, 1 + 2 * 0.5 * 4]]
     _, kept = persistent_activity(
         torch.zeros(1, 2), torch.ones(1, 2), torch.tensor([[0.6, 0.6]]), torch.ones(1, 2), 1.0
     )

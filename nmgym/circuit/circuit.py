@@ -85,27 +85,29 @@ Per agent and step (DESIGN.md section 5):
   persistent activity (Egorov, Hamam, Fransen, Hasselmo & Alonso 2002: under muscarinic
   activation an entorhinal neuron holds a firing rate that each brief input steps up;
   Hasselmo & Stern 2006). One unit per input channel integrates the channel's attended input as
-  far as its own transient lets it in, ``m_i <- keep_i * m_i + min(ach_persistence * T_i, 1) *
-  g_i x_i``, and holds it until a transient on another channel releases it
+  far as its own transient lets it in, ``m_i <- keep_i * m_i + ach_persistence * T_i * g_i x_i``,
+  and holds it until a transient on another channel releases it
   (``keep_i = 1 - max_(j != i) T_j``, from the next step, so the releasing event is read with
   the memory) or the trial ends. The readouts read ``r = [h, m, g x]``; the actor learns from
   ``m`` as from ``h``; the areas do not see it. The ``ach`` lesion removes the transients that
   load them, ``ach=0.5`` halves the load, and there are none without transients
   (``ach_transient=0``). A leaky unit either forgets a one-step signal before the response or,
   slow, takes it in weakly among the noise of every other step; a persistent unit takes in what
-  the transient marked. ``nmgym train TASK --agents 64 --seed S --circuit ach_persistence=1``
-  (the last fifth, seeds 1-3; SustainedAttention without the distractor; AVX512 host), without /
-  with: SustainedAttention 0.854, 0.853, 0.853 / 0.866, 0.869, 0.866; CueReward 0.891, 0.882,
-  0.878 / 0.880, 0.902, 0.910; WaitForReward 0.822, 0.876, 0.809 / 0.851, 0.843, 0.837;
-  DistalReward 0.996, 0.995, 0.987 / 0.987, 0.988, 0.995; ReversalBandit (one input, always on:
-  no transient) and CrossAreaXOR within 0.004. Not the default, for the catalogue: the intact
-  circuit rejects more signal-free trials with them (0.911, 0.912, 0.906 at seeds 1-3) while the
-  ``ach`` circuit, which has none, does not, so "ach spares correct rejections" fails (its
-  rejections 0.052-0.066 lower; bar 0.05); ``nmgym reproduce --quick --seed S --circuit
-  ach_persistence=1`` holds 27, 26, 26 and 25 rows at seeds 0-3 (docs/open-problems.md).
-  Held to the trial's end instead (no release; a build with that term), a cue stayed in the
-  actor's input after the choice, and the ignored actions between the choice and the reward were
-  credited with it: CueReward 0.849, 0.881, 0.848 (SustainedAttention 0.870, 0.880, 0.883).
+  the transient marked. ``nmgym train TASK --agents 64 --seed S --circuit ach_persistence=G``
+  (the last fifth, seeds 1-3; SustainedAttention without the distractor; AVX512 host), the default
+  / G = 1 / G = 1.5: SustainedAttention 0.854, 0.853, 0.853 / 0.866, 0.869, 0.866 / 0.883, 0.879,
+  0.900; CueReward 0.891, 0.882, 0.878 / 0.880, 0.902, 0.910 / 0.905, 0.890, 0.893;
+  WaitForReward 0.822, 0.876, 0.809 / 0.851, 0.843, 0.837 / 0.832, 0.875, 0.836; DistalReward
+  0.996, 0.995, 0.987 / 0.987, 0.988, 0.995 / 0.995, 0.996, 0.980; ReversalBandit (one input,
+  always on: no transient) and CrossAreaXOR within 0.006. Not the default, for the catalogue: the
+  intact circuit rejects more signal-free trials with them (G = 1.5: 0.925, 0.920, 0.921 at seeds
+  1-3) while the ``ach`` circuit, which has none, does not, so "ach spares correct rejections"
+  fails (its rejections 0.060-0.080 lower; bar 0.05); ``nmgym reproduce --quick --seed S
+  --circuit ach_persistence=G`` holds 27, 26, 26, 25 rows at seeds 0-3 with G = 1 and 27, 25, 26,
+  24 with G = 1.5 (docs/open-problems.md). Held to the trial's end instead (no release; a build
+  with that term, G = 1), a cue stayed in the actor's input after the choice, and the ignored
+  actions between the choice and the reward were credited with it: CueReward 0.849, 0.881, 0.848
+  (SustainedAttention 0.870, 0.880, 0.883).
 * **DA** (Schultz, Dayan & Montague 1997): ``delta = r + gamma * V' - V``, gamma set by 5-HT
   (Doya 2002). The readouts' capture acts at once: after :meth:`learn` the policy and the value
   are the present input's under the new weights, so both values of the next error come from the
@@ -383,13 +385,13 @@ def persistent_activity(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Cholinergic graded persistent activity (Egorov et al. 2002; Hasselmo & Stern 2006).
 
-    One unit per input channel (``[B, D]`` each): ``m <- keep * m + min(strength * T, 1) * a``
-    adds the channel's attended input ``a`` as far as its own transient ``T`` (from
+    One unit per input channel (``[B, D]`` each): ``m <- keep * m + strength * T * a`` adds the
+    channel's attended input ``a`` as far as its own transient ``T`` (from
     :func:`cholinergic_transient`, per channel) lets it in, and holds the sum until a transient on
     another channel releases it: the ``keep`` returned for the next step is
     ``1 - max_(j != i) T_j``. A cue is held through a delay until the next event (a go or
     response signal) has been read with it, and not past that event. Returns ``(m, keep)``."""
-    memory = keep * memory + (strength * transient).clamp(max=1.0) * attended
+    memory = keep * memory + strength * transient * attended
     top = torch.nn.functional.pad(transient, (0, 1)).topk(2, dim=-1).values  # a zero for a single channel
     others = torch.where(transient >= top[:, :1], top[:, 1:], top[:, :1])  # the largest of the others
     return memory, 1.0 - others

@@ -194,9 +194,9 @@ DESCRIPTIONS: dict[str, str] = {
     " 1 + ach_competition relu(1 - ACh) (the other channels' salience past the threshold) (0: off)",
     "ach_competition_threshold": "salience past which an input captures gain: its rise above its running mean, in"
     " standard deviations, over its relevance ratio (a surprise learning has not found relevant)",
-    "ach_persistence": "persistent units, one per input channel, read by the readouts: each integrates its"
-    " attended input as far as its own transient (times this, at most 1) lets it in, and holds it until a transient"
-    " on another channel releases it (0: none; none without transients either; see Circuit)",
+    "ach_persistence": "gain of the persistent units, one per input channel, read by the readouts: each integrates"
+    " its attended input times its own transient, times this, and holds it until a transient on another channel"
+    " releases it (0: none; none without transients either; see Circuit)",
 }
 
 
