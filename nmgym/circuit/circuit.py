@@ -1034,9 +1034,10 @@ class Circuit:
             _check_values(~torch.isfinite(x), "x", "holds NaN or infinity", "Circuit")
         self.settle()  # a no-op inside the agent loop, where act() has captured already
         if reset is not None:
-            self.h.mul_((~reset).to(self.dtype).view(B, 1, 1))
+            kept = (~reset).to(self.dtype).view(B, 1)
+            self.h.mul_(kept.unsqueeze(-1))
             if self.memory is not None:
-                self.memory.mul_((~reset).to(self.dtype).view(B, 1))
+                self.memory.mul_(kept)
         h_prev = self.h
         x = x.to(self.dtype)
         boost, input_gain = self._no_boost, self.gain
