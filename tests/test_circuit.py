@@ -9,6 +9,7 @@ import torch
 from agents import PlasticAgent
 from nmgym.circuit import Circuit, CircuitParams, attention_gain
 from nmgym.circuit.circuit import (
+    accumulated_rise,
     cholinergic_transient,
     chosen_feedback,
     compress_policy,
@@ -685,6 +686,19 @@ def test_persistent_activity_by_hand():
     assert kept[0].tolist() == pytest.approx([0.4, 0.4])  # a tie: each is released by the other
     _, kept = persistent_activity(torch.zeros(1, 1), torch.ones(1, 1), torch.tensor([[0.7]]), torch.ones(1, 1), 1.0)
     assert kept.tolist() == [[1.0]]  # a single channel has no other to release it
+    # the bottom-up route latches: the larger of what is held and strength * crossed * a
+    crossed = torch.tensor([[0.0, 1.0, 0.5]])
+    held, kept = persistent_activity(memory, keep, transient, attended, 1.0, crossed)
+    assert held.tolist() == [[max(1 + 2, 0), max(0.5, 3), max(1 + 0.5 * 4, 0.5 * 4)]]
+    assert kept.tolist() == [[0.5, 0.0, 0.0]]  # only transients release
+    held, kept = persistent_activity(memory[:, :2], keep[:, :2], None, torch.tensor([[4.0, -2.0]]), 2.0, crossed[:, 1:])
+    assert held.tolist() == [[max(1, 2 * 1 * 4), max(1, 2 * 0.5 * -2)]] and kept.tolist() == [[1.0, 0.5]]
+
+
+def test_accumulated_rise_by_hand():
+    evidence, crossed = accumulated_rise(torch.tensor([[1.0, 0.0]]), torch.tensor([[1.0, 3.0]]), 0.5, 2.0, 8.0)
+    assert evidence.tolist() == [[0.5 * 1 + 1, 3.0]]
+    assert crossed[0].tolist() == pytest.approx([1 / (1 + math.exp(4.0)), 1 / (1 + math.exp(-8.0))])
 
 
 def test_persistent_units_hold_a_cue_until_another_channel_s_transient_releases_it():
@@ -693,7 +707,7 @@ def test_persistent_units_hold_a_cue_until_another_channel_s_transient_releases_
     go = torch.tensor([[0.0, 4.0, 0.0], [0.0, 0.0, 0.0]])
     held = {}
     for lesion in (None, "ach", "ach=0.5"):
-        c = make(lesion=lesion, ach_persistence=1.0, **NO_LEARNING)
+        c = make(lesion=lesion, ach_persistence=1.0, persistence_bound=0.0, **NO_LEARNING)  # transients only
         K, N, D = c.K, c.N, c.D
         assert c.W_pi.shape == (2, 2, K * N + (D - 1) + D)  # the readouts see [h, m, g x]
         for _ in range(20):
@@ -717,17 +731,51 @@ def test_persistent_units_hold_a_cue_until_another_channel_s_transient_releases_
     assert transient > 0.95 and held[None][1].eq(0).all() and held[None][0, 1:].eq(0).all()
     assert held["ach"].eq(0).all()  # the lesion removes the transients that load them
     assert torch.allclose(held["ach=0.5"], 0.5 * held[None])
-    for off in ({}, {"ach_persistence": 1.0, "ach_transient": 0.0}):  # no persistent units (the default: none)
-        c = make(**off, **NO_LEARNING)
-        assert c.memory is None and c.W_pi.shape[-1] == c.K * c.N + c.D, off
-        c.forward(cue)
-        assert c.readout.shape[-1] == c.K * c.N + c.D, off
+    c = make(ach_persistence=0.0, **NO_LEARNING)  # no persistent units
+    assert c.memory is None and c.W_pi.shape[-1] == c.K * c.N + c.D
+    c.forward(cue)
+    assert c.readout.shape[-1] == c.K * c.N + c.D
     # every channel boosted by the largest transient: the units still load each by its own
-    c = make(ach_persistence=1.0, ach_transient_per_channel=False, **NO_LEARNING)
+    c = make(ach_persistence=1.0, persistence_bound=0.0, ach_transient_per_channel=False, **NO_LEARNING)
     for _ in range(20):
         c.forward(quiet)
     c.forward(cue)
     assert c.ach_phasic.shape == (2,) and torch.allclose(c.memory, held[None], rtol=1e-5)
+
+
+def test_without_transients_the_units_latch_an_input_whose_accumulated_rise_crosses_the_bound():
+    """The bottom-up route (``persistence_bound``, the default 2): the ``ach`` lesion and a circuit
+    without transients latch a salient cue at once and hold it (no transient releases it) until
+    the trial ends; a weak input enters only if it lasts."""
+    quiet = torch.zeros(2, 3)
+    cue = torch.tensor([[4.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    weak = torch.tensor([[1.5, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    go = torch.tensor([[0.0, 4.0, 0.0], [0.0, 0.0, 0.0]])
+    for options in ({"lesion": "ach"}, {"ach_transient": 0.0}):
+        c = make(ach_persistence=1.0, **options, **NO_LEARNING)
+        for _ in range(20):
+            c.forward(quiet)
+        c.forward(cue)
+        assert c.memory[0, 0].item() == pytest.approx(4.0, rel=1e-3), options  # crossed at once
+        assert c.memory[1].eq(0).all() and c.memory[0, 1:].eq(0).all(), options
+        for _ in range(5):
+            c.forward(quiet)
+        c.forward(go)
+        c.forward(quiet)
+        assert c.memory[0, 0].item() == pytest.approx(4.0, rel=1e-3), options  # nothing releases it
+        c.forward(quiet, reset=torch.tensor([True, True]))
+        assert c.memory.eq(0).all() and c.evidence.eq(0).all(), options
+        for _ in range(20):
+            c.forward(quiet)
+        c.forward(weak)  # below the bound after one step ...
+        assert 0 < c.memory[0, 0].item() < 0.15, options
+        c.forward(weak)  # ... past it after two
+        assert c.memory[0, 0].item() > 1.2, options
+    c = make(ach_persistence=1.0, lesion="ach", persistence_bound=0.0, **NO_LEARNING)  # no route at all
+    for _ in range(20):
+        c.forward(quiet)
+    c.forward(cue)
+    assert c.memory.eq(0).all() and c.evidence.shape == (2, 0)
 
 
 def test_salience_competition_by_hand():

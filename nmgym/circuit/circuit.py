@@ -380,18 +380,42 @@ def salience_competition(
     return 1.0 + strength * (1.0 - ach).clamp(min=0.0).unsqueeze(-1) * others
 
 
-def persistent_activity(
-    memory: torch.Tensor, keep: torch.Tensor, transient: torch.Tensor, attended: torch.Tensor, strength: float
+def accumulated_rise(
+    evidence: torch.Tensor, rise: torch.Tensor, retention: float, bound: float, slope: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Cholinergic graded persistent activity (Egorov et al. 2002; Hasselmo & Stern 2006).
+    """The persistent units' bottom-up route: each channel's rise (from :func:`sensory_rise`)
+    accumulated over the trial, ``e <- retention * e + rise`` (``[B, D]``), and how far it has
+    crossed its bound, ``sigmoid(slope * (e - bound))`` (bounded accumulation of evidence: Gold &
+    Shadlen 2007). A salient input crosses at once; a weak one in noise only if it lasts.
+    Returns ``(e, crossed)``."""
+    evidence = retention * evidence + rise
+    return evidence, torch.sigmoid(slope * (evidence - bound))
 
-    One unit per input channel (``[B, D]`` each): ``m <- keep * m + strength * T * a`` adds the
-    channel's attended input ``a`` as far as its own transient ``T`` (from
-    :func:`cholinergic_transient`, per channel) lets it in, and holds the sum until a transient on
-    another channel releases it: the ``keep`` returned for the next step is
-    ``1 - max_(j != i) T_j``. A cue is held through a delay until the next event (a go or
+
+def persistent_activity(
+    memory: torch.Tensor,
+    keep: torch.Tensor,
+    transient: torch.Tensor | None,
+    attended: torch.Tensor,
+    strength: float,
+    crossed: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Persistent activity, one unit per input channel (``[B, D]`` each), loaded two ways.
+
+    Cholinergic (Egorov et al. 2002; Hasselmo & Stern 2006): ``m <- keep * m + strength * T * a``
+    adds the channel's attended input ``a`` as far as its own transient ``T`` (from
+    :func:`cholinergic_transient`, per channel; ``None``: no transients) lets it in. Bottom-up
+    (``crossed`` from :func:`accumulated_rise`; ``None``: no such route): ``m <- max(m, strength *
+    crossed * a)``, a latch that holds an input once its accumulated rise has crossed the bound.
+    A transient on another channel releases what is held: the ``keep`` returned for the next step
+    is ``1 - max_(j != i) T_j``, so a cue is held through a delay until the next event (a go or
     response signal) has been read with it, and not past that event. Returns ``(m, keep)``."""
+    if transient is None:
+        return memory if crossed is None else torch.maximum(memory, strength * crossed * attended), keep
     memory = keep * memory + strength * transient * attended
+    if crossed is not None:
+        latched = strength * crossed * attended
+        memory = torch.where(latched > memory, latched, memory)
     top = torch.nn.functional.pad(transient, (0, 1)).topk(2, dim=-1).values  # a zero for a single channel
     others = torch.where(transient >= top[:, :1], top[:, 1:], top[:, :1])  # the largest of the others
     return memory, 1.0 - others
@@ -863,12 +887,13 @@ class Circuit:
         self._in_mask_t = in_mask.mT.contiguous()
         self._W_loc = init(_INIT_LOC, (K, N, N), p.recurrent_scale / math.sqrt(N))
         self._W_lr = init(_INIT_LR, (K, N, (K - 1) * N), 1.0 / math.sqrt(max((K - 1) * N, 1)))
-        # Persistent units (one per input channel; none with ach_persistence=0 or without the
-        # transients that load them), and what of each one's content the next step keeps (a
-        # transient on another channel releases it).
-        M = D - 1 if p.ach_persistence > 0 and p.ach_transient > 0 else 0
+        # Persistent units (one per input channel; none with ach_persistence=0), what of each
+        # one's content the next step keeps (a transient on another channel releases it), and
+        # each channel's rise accumulated over the trial (their bottom-up route).
+        M = D - 1 if p.ach_persistence > 0 else 0
         self.memory = torch.zeros(B, M, **kw) if M else None
         self.memory_keep = torch.ones(B, M, **kw)  # empty without them
+        self.evidence = torch.zeros(B, M if p.persistence_bound > 0 else 0, **kw)
         self.W_pi = torch.zeros(B, A, K * N + M + D, **kw)  # readouts see [h, m, g x]
         self.W_v = torch.zeros(B, 1, K * N + M + D, **kw)
         # Their labile part: what learning added and has not consolidated yet (NE resets only this).
@@ -1038,12 +1063,14 @@ class Circuit:
             self.h.mul_(kept.unsqueeze(-1))
             if self.memory is not None:
                 self.memory.mul_(kept)
+                self.evidence.mul_(kept)
         h_prev = self.h
         x = x.to(self.dtype)
         boost, input_gain = self._no_boost, self.gain
         phasic = p.ach_transient > 0 and self._phasic_scale > 0
         compete = p.ach_competition > 0 and (self._ach_lowered or self.stimulated)  # at full ACh the divisor is 1
-        if phasic or compete:
+        units = self.memory is not None
+        if phasic or compete or units:
             rise = sensory_rise(x, self.sensory_mean, self.sensory_var, self.sensory_seen, p.covariance_rate)
             ratio = relevance_ratio(self.relevance)  # once, for both
         if compete:
@@ -1052,7 +1079,7 @@ class Circuit:
         if phasic:
             # Per channel ([B, D]) where the boost or the persistent units need it; the level
             # recorded (and every channel's boost, without ach_transient_per_channel) is the largest.
-            per_channel = p.ach_transient_per_channel or self.memory is not None
+            per_channel = p.ach_transient_per_channel or units
             transient = self._phasic_scale * cholinergic_transient(
                 rise, ratio, p.ach_transient_slope, p.ach_transient_threshold, per_channel
             )
@@ -1060,10 +1087,15 @@ class Circuit:
             boost = 1.0 + p.ach_transient * (
                 transient if p.ach_transient_per_channel else self.ach_phasic.unsqueeze(-1)
             )
-            if self.memory is not None:
-                self.memory, self.memory_keep = persistent_activity(
-                    self.memory, self.memory_keep, transient, input_gain * x, p.ach_persistence
+        if self.memory is not None:
+            crossed = None
+            if p.persistence_bound > 0:
+                self.evidence, crossed = accumulated_rise(
+                    self.evidence, rise, p.persistence_retention, p.persistence_bound, p.ach_transient_slope
                 )
+            self.memory, self.memory_keep = persistent_activity(
+                self.memory, self.memory_keep, transient if phasic else None, input_gain * x, p.ach_persistence, crossed
+            )
         weights = (self._W_in_t, self._W_loc, self._W_lr, self.W_pi, self.W_v)
         # This step's draws (the areas' noise here, the action in act()) hash the counter once.
         self._counter_keys = counter_rng.counter_key(self.key, self.steps)

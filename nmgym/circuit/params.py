@@ -79,6 +79,8 @@ class CircuitParams(Replaceable):
     ach_competition: float = 6.0
     ach_competition_threshold: float = 1.0
     ach_persistence: float = 0.0
+    persistence_bound: float = 2.0
+    persistence_retention: float = 0.5
 
     def __post_init__(self) -> None:
         check_int(self, "n_areas", low=1)
@@ -110,8 +112,10 @@ class CircuitParams(Replaceable):
             "ach_competition",
             "ach_competition_threshold",
             "ach_persistence",
+            "persistence_bound",
         ):
             check_float(self, name, low=0.0)
+        check_float(self, "persistence_retention", low=0.0, high=1.0)
         check_float(self, "ne_reset", low=0.0, high=1.0)
         check_float(self, "ne_reset_selective", low=0.0, high=1.0)
         check_int(self, "ne_refractory", low=0)
@@ -194,9 +198,12 @@ DESCRIPTIONS: dict[str, str] = {
     " 1 + ach_competition relu(1 - ACh) (the other channels' salience past the threshold) (0: off)",
     "ach_competition_threshold": "salience past which an input captures gain: its rise above its running mean, in"
     " standard deviations, over its relevance ratio (a surprise learning has not found relevant)",
-    "ach_persistence": "gain of the persistent units, one per input channel, read by the readouts: each integrates"
-    " its attended input times its own transient, times this, and holds it until a transient on another channel"
-    " releases it (0: none; none without transients either; see Circuit)",
+    "ach_persistence": "gain of the persistent units, one per input channel, read by the readouts: each adds its"
+    " attended input times its own transient, times this, latches it once its accumulated rise crosses"
+    " persistence_bound, and holds it until a transient on another channel releases it (0: none; see Circuit)",
+    "persistence_bound": "accumulated rise, in standard deviations, past which an input is latched into its"
+    " persistent unit without a transient: the bottom-up route that the ach lesion leaves (0: none)",
+    "persistence_retention": "per step: the fraction of a channel's accumulated rise kept (the rest leaks)",
 }
 
 
