@@ -776,6 +776,13 @@ def test_without_transients_the_units_latch_an_input_whose_accumulated_rise_cros
         c.forward(quiet)
     c.forward(cue)
     assert c.memory.eq(0).all() and c.evidence.shape == (2, 0)
+    for bad, message in (
+        ({"persistence_bound": -1.0}, "persistence_bound=-1.0 is not allowed; persistence_bound must be a finite"),
+        ({"persistence_retention": 1.5}, r"persistence_retention=1.5 is not allowed; .* >= 0.0 <= 1.0"),
+        ({"persistence_retention": float("nan")}, "persistence_retention=nan is not allowed"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            CircuitParams(**bad)
 
 
 def test_salience_competition_by_hand():

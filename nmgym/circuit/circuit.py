@@ -425,12 +425,12 @@ def persistent_activity(
     A transient on another channel releases what is held: the ``keep`` returned for the next step
     is ``1 - max_(j != i) T_j``, so a cue is held through a delay until the next event (a go or
     response signal) has been read with it, and not past that event. Returns ``(m, keep)``."""
-    if transient is None:
-        return memory if crossed is None else torch.maximum(memory, strength * crossed * attended), keep
-    memory = keep * memory + strength * transient * attended
+    if transient is not None:
+        memory = keep * memory + strength * transient * attended
     if crossed is not None:
-        latched = strength * crossed * attended
-        memory = torch.where(latched > memory, latched, memory)
+        memory = torch.maximum(memory, strength * crossed * attended)
+    if transient is None:
+        return memory, keep
     top = torch.nn.functional.pad(transient, (0, 1)).topk(2, dim=-1).values  # a zero for a single channel
     others = torch.where(transient >= top[:, :1], top[:, 1:], top[:, :1])  # the largest of the others
     return memory, 1.0 - others
