@@ -427,6 +427,45 @@ def test_with_two_contexts_a_reset_cuts_as_one_context_unless_the_stored_bias_fi
     torch.testing.assert_close(two.stored_pi, bias)  # the present bias set aside
 
 
+@pytest.mark.parametrize("recheck", [0.5, 1.0])
+def test_while_uncertain_after_a_reset_a_clearly_better_stored_context_switches_without_an_alarm(recheck):
+    """``ne_context_recheck``: after a reset (uncertainty 1, fading by ``exp(-1 / ne_uncertainty)``
+    a trial), a trial end without NE's alarm and inside the refractory period still switches where
+    the uncertainty is above the level and the stored fit beats the present one by the margin; it
+    then counts as a reset (uncertainty back to 1). At level 1 only the alarm switches."""
+    c = make(B=1, **NO_LEARNING, ne_refractory=100, ne_short=1000, ne_contexts=2, ne_context_recheck=recheck)
+    x = torch.ones(1, 3)
+    no, yes = torch.zeros(1, dtype=torch.bool), torch.ones(1, dtype=torch.bool)
+    c.forward(x)
+    c.act()
+    c.forward(x)
+    c.ne_short.fill_(-100.0)  # an alarm: a reset that cuts (the fits are equal)
+    c.learn(torch.zeros(1), no, yes)
+    assert c.uncertainty.item() == 1.0 and c.context.item() == 0 and c.refractory.item() == 100
+
+    def trial_end(fits, uncertainty=None):
+        c.act()
+        c.forward(x)
+        c.ne_short.fill_(0.0)  # no alarm
+        if uncertainty is not None:
+            c.uncertainty.fill_(uncertainty)
+        c.context_fit.copy_(torch.tensor([fits]))
+        c.learn(torch.zeros(1), no, yes)
+
+    trial_end([0.0, 0.15])  # better, but by less than the margin (0.2): no switch
+    fading = math.exp(-1 / c.p.ne_uncertainty)
+    assert c.context.item() == 0 and c.uncertainty.item() == pytest.approx(fading)
+    trial_end([0.0, 0.25])
+    if recheck < 1:
+        assert c.context.item() == 1 and c.uncertainty.item() == 1.0  # switched, as at a reset
+        assert c.context_fit[0].tolist() == pytest.approx([0.25, 0.0], abs=1e-3)  # the fits go with their contexts
+    else:
+        assert c.context.item() == 0 and c.uncertainty.item() == pytest.approx(fading**2)
+    context = c.context.item()
+    trial_end([0.0, 0.25], uncertainty=0.45)  # the uncertainty has faded below 0.5
+    assert c.context.item() == context
+
+
 def test_a_context_fit_is_the_short_mean_of_the_outcome_times_the_bias_advantage_of_the_choice():
     """Known answer for :func:`move_context_fit` over ``n_short = 5`` trials."""
     fit = torch.zeros(2, 2)

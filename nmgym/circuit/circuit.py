@@ -1363,7 +1363,16 @@ class Circuit:
             )
 
         # NE network reset: on crossing 0.5, wipe the tags and part of the labile readout.
-        trigger = (self.ne > 0.5) & (self.refractory == 0) & ((p.ne_reset > 0) | (p.ne_reset_selective > 0)) & ended
+        alarm = (self.ne > 0.5) & (self.refractory == 0)
+        better = None  # where the stored context explains the recent outcomes better by the margin
+        if self.context_fit is not None:
+            better = self.context_fit[:, 1] > self.context_fit[:, 0] + p.ne_context_margin
+            if p.ne_context_recheck < 1:
+                # While a recent reset leaves the context uncertain, the choice of context stays
+                # open: a clearly better stored one is a change point of its own (a wrong switch
+                # on a run of bad luck is undone at once, not after the refractory period).
+                alarm = alarm | ((self.uncertainty > p.ne_context_recheck) & better)
+        trigger = alarm & ((p.ne_reset > 0) | (p.ne_reset_selective > 0)) & ended
         E_pi = self.E_pi
         if self._whitening is not None:
             E_pi = whiten_tags(E_pi, *self._whitening, self.readout_norm[:, 0], p.actor_whitening)
@@ -1382,10 +1391,10 @@ class Circuit:
             relearn,
         )
         swap = None
-        if self.context_fit is not None and any_end:
+        if self.context_fit is not None and better is not None and any_end:
             # A stored context comes back only where it explains the recent outcomes clearly better
             # than the present one (Collins & Koechlin 2012); elsewhere the reset cuts as with one.
-            swap = trigger & (self.context_fit[:, 1] > self.context_fit[:, 0] + p.ne_context_margin)
+            swap = trigger & better
             self.context_fit = torch.where(swap.unsqueeze(-1), self.context_fit.flip(-1), self.context_fit)
         if any_end and (not self._skip_idle or bool(trigger.any())):
             self._reset_labile(

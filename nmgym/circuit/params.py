@@ -68,6 +68,7 @@ class CircuitParams(Replaceable):
     ne_relearn: float = 0.0
     ne_contexts: int = 2
     ne_context_margin: float = 0.2
+    ne_context_recheck: float = 0.5
     tau_labile: float = 500.0
     # acetylcholine: attention
     ach_attention: float = 0.3
@@ -123,6 +124,7 @@ class CircuitParams(Replaceable):
         check_float(self, "ne_relearn", low=0.0)
         check_int(self, "ne_contexts", low=1, high=2)
         check_float(self, "ne_context_margin", low=0.0)
+        check_float(self, "ne_context_recheck", low=0.0, high=1.0)
         check_float(self, "ne_utility", low=0.0)
         if 0 < self.ne_utility < 1:  # a running mean needs at least one trial; 0 switches it off
             raise ValueError(
@@ -185,6 +187,9 @@ DESCRIPTIONS: dict[str, str] = {
     "ne_context_margin": "with 2 contexts, how much better the stored context's bias must have explained the recent"
     " trials (short mean of the trial's prediction error times the bias's advantage for the choice made) for a"
     " reset to swap it in rather than cut the present one",
+    "ne_context_recheck": "with 2 contexts, the relative uncertainty (1 at a reset, fading over ne_uncertainty trials)"
+    " above which a trial end where the stored context explains the recent trials better by the margin counts as"
+    " a reset of its own, refractory or not (1: only NE's alarm resets)",
     "tau_labile": "steps for the readouts' learned weights to consolidate beyond NE's reset",
     "ach_attention": "strength of ACh's input gain: relevant channels above 1, the rest below",
     "ach_coupling": "ACh scaling of cross-area coupling: x (1 + ach_coupling (ACh - 1))",
