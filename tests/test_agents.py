@@ -319,6 +319,27 @@ def test_the_greedy_gap_script_turns_greedy_when_the_slowest_agent_reaches_the_l
     assert agent.greedy and finished.max() > finished.min()
 
 
+def test_the_trace_precision_script_runs_every_agent_on_the_circuit_variant_it_names(monkeypatch, capsys):
+    """``scripts/trace_precision.py --circuit``: both precisions, the intact and the ``ne``
+    circuits all get the variant, and the header names it."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "scripts"))
+    precision = importlib.import_module("trace_precision")
+    made = []
+
+    class Recorded(PlasticAgent):
+        def __init__(self, *args, **kwargs):
+            made.append((kwargs["params"], kwargs["trace_dtype"], kwargs["lesion"]))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(precision, "PlasticAgent", Recorded)
+    argv = ["trace_precision.py", "--agents", "2", "--tasks", "ReversalBandit", "--circuit", "ne_contexts=1"]
+    monkeypatch.setattr("sys.argv", argv)
+    precision.main()
+    assert "circuit: ne_contexts=1" in capsys.readouterr().out
+    assert len(made) == 6 and all(params.ne_contexts == 1 for params, _, _ in made)
+    assert {(dtype, lesion) for _, dtype, lesion in made} >= {(torch.bfloat16, "ne"), (torch.float32, None)}
+
+
 def test_the_readout_probes_fit_is_the_penalised_likelihoods_optimum(monkeypatch):
     """``scripts/readout_probe.py``: Newton's method reaches the point where the gradient of the
     ridge-penalised log-likelihood vanishes, for two and for three classes."""
