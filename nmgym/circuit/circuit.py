@@ -1095,6 +1095,7 @@ class Circuit:
         units = self.memory is not None
         if phasic or compete or units:
             rise = sensory_rise(x, self.sensory_mean, self.sensory_var, self.sensory_seen, p.covariance_rate)
+        if phasic or compete:
             ratio = relevance_ratio(self.relevance)  # once, for both
         if compete:
             competition = salience_competition(rise, ratio, self.ach, p.ach_competition, p.ach_competition_threshold)
