@@ -206,8 +206,8 @@ Per agent and step (DESIGN.md section 5):
   reset the choice stays open: while the relative uncertainty is above ``ne_context_recheck``
   (0.5, about seven trials), a trial end where the stored context explains the recent outcomes
   better by the margin is a reset of its own, refractory period or not, so a switch made on a run
-  of bad luck is undone at once (Collins & Koechlin 2012 keep monitoring the task sets after a
-  switch). ReversalBandit, ``nmgym train --agents 64 --seed S`` with ``--circuit
+  of bad luck can be undone before the refractory period ends (Collins & Koechlin 2012 keep
+  monitoring the task sets after a switch). ReversalBandit, ``nmgym train --agents 64 --seed S`` with ``--circuit
   ne_context_recheck=1`` (only the alarm switches; bitwise the previous circuit) / default, seeds
   1-5: 0.861 / 0.853 / 0.860 / 0.860 / 0.870 -> 0.881 / 0.876 / 0.881 / 0.879 / 0.875; the other
   tasks unchanged at seed 1. The figures below were measured without the recheck. Where regimes
@@ -1379,7 +1379,7 @@ class Circuit:
             if p.ne_context_recheck < 1:
                 # While a recent reset leaves the context uncertain, the choice of context stays
                 # open: a clearly better stored one is a change point of its own (a wrong switch
-                # on a run of bad luck is undone at once, not after the refractory period).
+                # on a run of bad luck can be undone before the refractory period ends).
                 alarm = alarm | ((self.uncertainty > p.ne_context_recheck) & better)
         trigger = alarm & ((p.ne_reset > 0) | (p.ne_reset_selective > 0)) & ended
         E_pi = self.E_pi
