@@ -205,12 +205,13 @@ Per agent and step (DESIGN.md section 5):
   its labile bias gives the choice made; elsewhere the reset cuts as with one context. After a
   reset the choice stays open: while the relative uncertainty is above ``ne_context_recheck``
   (0.5, about seven trials), a trial end where the stored context explains the recent outcomes
-  better by the margin is a reset of its own, refractory period or not, so a switch made on a run
-  of bad luck can be undone before the refractory period ends (Collins & Koechlin 2012 keep
-  monitoring the task sets after a switch). ReversalBandit, ``nmgym train --agents 64 --seed S`` with ``--circuit
-  ne_context_recheck=1`` (only the alarm switches; bitwise the previous circuit) / default, seeds
-  1-5: 0.861 / 0.853 / 0.860 / 0.860 / 0.870 -> 0.881 / 0.876 / 0.881 / 0.879 / 0.875; the other
-  tasks unchanged at seed 1. The figures below were measured without the recheck. Where regimes
+  better by the margin is a reset of its own, refractory period or not (none with
+  ``ne_uncertainty=0``), so a switch made on a run of bad luck can be undone before the
+  refractory period ends (Collins & Koechlin 2012 keep monitoring the task sets after a switch).
+  ReversalBandit, ``nmgym train --agents 64 --seed S`` with ``--circuit ne_context_recheck=1``
+  (only the alarm switches; bitwise the previous circuit) / default, seeds 1-5: 0.861 / 0.853 /
+  0.860 / 0.860 / 0.870 -> 0.881 / 0.876 / 0.881 / 0.879 / 0.875; the other tasks unchanged at
+  seed 1. The figures below were measured without the recheck. Where regimes
   alternate, as the bandit's arms do, a detected change point brings back the arm that paid before,
   so recovery speeds up from reversal to reversal (serial reversal learning; Mackintosh et al.
   1968): on the first ten trials of a block, 0.16 correct after the first reversal and 0.54 after

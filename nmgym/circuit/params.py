@@ -189,7 +189,7 @@ DESCRIPTIONS: dict[str, str] = {
     " reset to swap it in rather than cut the present one",
     "ne_context_recheck": "with 2 contexts, the relative uncertainty (1 at a reset, fading over ne_uncertainty trials)"
     " above which a trial end where the stored context explains the recent trials better by the margin counts as"
-    " a reset of its own, refractory or not (1: only NE's alarm resets)",
+    " a reset of its own, refractory or not (1: only NE's alarm resets; none with ne_uncertainty = 0)",
     "tau_labile": "steps for the readouts' learned weights to consolidate beyond NE's reset",
     "ach_attention": "strength of ACh's input gain: relevant channels above 1, the rest below",
     "ach_coupling": "ACh scaling of cross-area coupling: x (1 + ach_coupling (ACh - 1))",
