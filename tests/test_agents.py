@@ -299,6 +299,36 @@ def test_the_stuck_agents_script_reads_each_cues_onset(monkeypatch):
     assert da[:, 0].mean() > 0.3 and da[:, 1:].mean() < -0.05, da.mean(0)
 
 
+def test_the_wait_for_reward_stuck_script_tells_never_rewarded_agents_from_those_that_stopped_waiting(
+    monkeypatch, capsys
+):
+    """``scripts/wait_for_reward_stuck.py``: its groups and the steps held before leaving, on records
+    made by hand (10 trials: the last fifth is trials 8 and 9); a bad ``--circuit`` is refused
+    before any run."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "scripts"))
+    stuck = importlib.import_module("wait_for_reward_stuck")
+    zeros = np.zeros((4, 10))
+    reward, correct = zeros.copy(), zeros.copy()
+    reward[1, 2] = reward[2, 8] = reward[3, 9] = 1.0  # agent 0 never rewarded
+    correct[1, 2] = 1.0  # agent 1 rewarded early, then wrong on the last fifth: it stopped waiting
+    correct[2, 8:] = 1.0  # agent 2 right on both last trials
+    correct[3, 9] = 1.0  # agent 3 right on one of two: not below one half
+    left, omission, waited = zeros.copy(), zeros.copy(), zeros.copy()
+    left[1, 8:] = 1.0
+    waited[1, 8:] = [3.0, 7.0]
+    omission[1, 9] = 1.0  # left an omission trial: not counted
+    data = {"reward": reward, "correct": correct, "left": left, "omission": omission, "waited": waited}
+    never, lost = stuck.groups(data, 10)
+    assert never.tolist() == [True, False, False, False]
+    assert lost.tolist() == [False, True, False, False]
+    assert stuck.held_before_leaving(data, 10, lost) == 3.0
+    assert np.isnan(stuck.held_before_leaving(data, 10, np.array([False, False, True, False])))
+    monkeypatch.setattr("sys.argv", ["wait_for_reward_stuck.py", "--circuit", "no_such=1"])
+    with pytest.raises(SystemExit):
+        stuck.main()
+    assert "no_such" in capsys.readouterr().err
+
+
 def test_the_greedy_gap_script_turns_greedy_when_the_slowest_agent_reaches_the_last_fifth(monkeypatch):
     """``scripts/greedy_gap.py``: on WaitForReward, whose trials differ in length, the agents sample
     until the last of them has finished ``start`` trials, then all take the policy's argmax."""
