@@ -10,6 +10,7 @@ from agents import PlasticAgent
 from nmgym.circuit import Circuit, CircuitParams, attention_gain
 from nmgym.circuit.circuit import (
     accumulated_rise,
+    action_persistence,
     cholinergic_transient,
     chosen_feedback,
     compress_policy,
@@ -1088,6 +1089,44 @@ def test_pavlovian_inhibition_acts_on_the_go_action_scaled_by_serotonin():
         Circuit(2, 3, 2, go_action=True)
     with pytest.raises(ValueError, match="CircuitParams: pavlovian=-1"):
         CircuitParams(pavlovian=-1.0)
+
+
+def test_action_persistence_by_hand():
+    """The trial's last action gains ``strength * 5-HT * (1 - sigmoid(slope * (max rise - release)))``
+    on its logit: nothing at a trial's start (no last action), little once an input rises past
+    ``release`` (Lottem et al. 2018)."""
+    last = torch.tensor([[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]])
+    rise = torch.tensor([[0.0, 0.5], [3.0, 0.0], [0.0, 0.0]])
+    sht = torch.tensor([1.0, 0.5, 1.0])
+    bias = action_persistence(last, rise, sht, 2.0, 1.0, 8.0)
+    held = 2.0 * (1.0 - 1.0 / (1.0 + math.exp(-8.0 * (0.5 - 1.0))))
+    released = 2.0 * 0.5 * (1.0 - 1.0 / (1.0 + math.exp(-8.0 * (3.0 - 1.0))))
+    assert torch.allclose(bias, torch.tensor([[0.0, held], [released, 0.0], [0.0, 0.0]]))
+    assert held > 1.9 and released < 1e-6
+    W_pi, W_v = torch.zeros(3, 2, 2), torch.zeros(3, 1, 2)
+    probs = readout_outputs(W_pi, W_v, torch.ones(3, 2), 1.0, None, bias)[0]
+    assert torch.allclose(probs, torch.softmax(bias, dim=-1))
+
+
+def test_action_persistence_in_a_step_follows_the_last_action_and_serotonin_and_ends_with_the_trial():
+    x = torch.zeros(2, 3)  # a constant input never rises, so nothing releases the persistence
+    for lesion, level in ((None, 1.0), ("5ht=0.5", 0.5), ("5ht", 0.0)):
+        persisting, plain = (Circuit(2, 3, 2, CircuitParams(action_persistence=k), lesion, seed=4) for k in (1.5, 0.0))
+        for c in (persisting, plain):
+            c.forward(x)
+            c.act(torch.tensor([1, 0]))
+            c.forward(x)
+        log_odds = [torch.log(c.probs[:, 1] / c.probs[:, 0]) for c in (persisting, plain)]
+        expected = 1.5 * level * (1.0 - 1.0 / (1.0 + math.exp(8.0)))  # release 1, the transient's slope 8
+        moved = (log_odds[0] - log_odds[1]).tolist()
+        assert moved == pytest.approx([expected, -expected], abs=1e-5), lesion
+        for c in (persisting, plain):
+            c.forward(x, reset=torch.tensor([True, False]))  # agent 0's trial ends: no last action
+        log_odds = [torch.log(c.probs[:, 1] / c.probs[:, 0]) for c in (persisting, plain)]
+        assert (log_odds[0] - log_odds[1]).tolist() == pytest.approx([0.0, -expected], abs=1e-5), lesion
+    assert plain.persisting is None and plain.persistence is None  # off by default: nothing formed
+    with pytest.raises(ValueError, match="CircuitParams: action_persistence=-1"):
+        CircuitParams(action_persistence=-1.0)
 
 
 def test_the_agent_takes_the_go_action_from_the_task():

@@ -93,12 +93,16 @@ def test_a_compiled_task_steps_as_the_eager_one(name):
 # learning, relative to the weights' scale. Without cholinergic transients it stays below 2e-5;
 # a transient (a sigmoid of slope 8 on the relevance-weighted rise, boosting the drive up to 7x)
 # amplifies it about a hundredfold (1.3e-3 measured).
-# The persistent units (``ach_persistence``) add a readout input to the compiled forward step.
+# The persistent units (``ach_persistence``) add a readout input to the compiled forward step,
+# 5-HT's persistence (``action_persistence``) a bias to its logits.
 @pytest.mark.parametrize(
-    ("ach_transient", "ach_persistence", "scale"), [(0.0, 0.0, 1e-4), (6.0, 0.0, 5e-3), (6.0, 1.5, 5e-3)]
+    ("ach_transient", "ach_persistence", "action_persistence", "scale"),
+    [(0.0, 0.0, 0.0, 1e-4), (6.0, 0.0, 0.0, 5e-3), (6.0, 1.5, 0.0, 5e-3), (6.0, 0.0, 1.0, 5e-3)],
 )
-def test_a_compiled_circuit_learns_as_the_eager_one(ach_transient, ach_persistence, scale):
-    params = CircuitParams(ach_transient=ach_transient, ach_persistence=ach_persistence)
+def test_a_compiled_circuit_learns_as_the_eager_one(ach_transient, ach_persistence, action_persistence, scale):
+    params = CircuitParams(
+        ach_transient=ach_transient, ach_persistence=ach_persistence, action_persistence=action_persistence
+    )
     runs = [
         PlasticAgent(make_task("CueReward", 8, seed=2, compile=c), seed=2, compile=c, params=params)
         for c in (False, True)

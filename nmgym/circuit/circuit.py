@@ -284,6 +284,20 @@ Per agent and step (DESIGN.md section 5):
   well (``+ k V`` for a predicted gain too) raised CueReward to 0.932 / 0.943 / 0.949 (k = 10) but
   cost CrossAreaXOR 0.950 -> 0.892: there withholding is rewarded too, so the value predicts a
   gain on no-go trials and pushes toward going. The ``5ht`` lesion removes the inhibition.
+  **Persistence** (``action_persistence``, off by default; Lottem et al. 2018, where activating
+  serotonin neurons made mice persist in foraging; temporally extended exploration, Dabney,
+  Ostrovski & Barreto 2021): the logit of the trial's last action gains ``action_persistence *
+  5-HT``, released as an input rises past ``action_persistence_release`` standard deviations (an event;
+  the sigmoid's slope is the transient's). On WaitForReward some agents never wait: at even odds
+  a trial pays only if they hold ``d`` steps in a row, and the shaping lengthens the delays within
+  a few trials, so 2-4 of 64 are never rewarded and learn nothing; 1-6 more stop waiting, their
+  critic valuing the steps where they leave a little below zero
+  (``scripts/wait_for_reward_stuck.py``). With persistence at 1 none is left unrewarded and 2-3
+  stop waiting: WaitForReward 0.822 / 0.876 / 0.809 -> 0.905 / 0.906 / 0.899 (``nmgym train``,
+  64 agents, seeds 1-3). Off by default for its cost where only the decision step's action
+  counts and the choices before it persist: SustainedAttention 0.854 / 0.853 / 0.853 -> 0.841 /
+  0.830 / 0.843, CueReward 0.891 / 0.882 / 0.878 -> 0.872 / 0.879 / 0.881
+  (docs/open-problems.md#waitforreward).
 
 A lesion (:mod:`nmgym.circuit.lesion`) changes only the levels it names. Everything is a batched
 tensor op: no Python loop over agents and no host-device sync. On the CPU, where reading a value
@@ -482,12 +496,14 @@ def forward_step(
     beta: float,
     inhibition: torch.Tensor | None = None,
     memory: torch.Tensor | None = None,
+    persistence: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, ...]:
     """One step of the areas and the readouts (see :class:`Circuit`): returns ``(h, z, gx, h_other,
     gain, readout, probs, value)``. ``drive_boost`` (``[B, 1]``, or ``[B, D-1]`` per channel)
     scales the attended input where it drives the areas only: the readouts and the tags see ``gx``
     unboosted. The readout is ``[h, memory, gx]`` (``memory``: the persistent units, or None for
-    none). Pure, so that it compiles to a few fused loops."""
+    none); ``persistence`` is added to the logits (see :func:`readout_outputs`). Pure, so that it
+    compiles to a few fused loops."""
     B, K, N = h_prev.shape
     gx = torch.cat([input_gain * x, torch.ones_like(x[:, :1])], dim=1)
     h_other = h_prev[:, others].reshape(B, K, (K - 1) * N)
@@ -499,20 +515,42 @@ def forward_step(
     gain = (1.0 + ne_gain * ne).view(B, 1, 1)
     h, z = activity(h_prev, drive, gain, leak, noise, counter_keys)
     readout = torch.cat([h.view(B, K * N), gx] if memory is None else [h.view(B, K * N), memory, gx], dim=1)
-    return (h, z, gx, h_other, gain, readout, *readout_outputs(W_pi, W_v, readout, beta, inhibition))
+    return (h, z, gx, h_other, gain, readout, *readout_outputs(W_pi, W_v, readout, beta, inhibition, persistence))
 
 
 def readout_outputs(
-    W_pi: torch.Tensor, W_v: torch.Tensor, readout: torch.Tensor, beta: float, inhibition: torch.Tensor | None = None
+    W_pi: torch.Tensor,
+    W_v: torch.Tensor,
+    readout: torch.Tensor,
+    beta: float,
+    inhibition: torch.Tensor | None = None,
+    persistence: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The actor's policy ``softmax(beta * W_pi r + inhibition * min(V, 0))`` ``[B, A]`` and the
-    critic's value ``V = W_v . r`` ``[B]`` on the readout ``r``. ``inhibition`` (``[B, A]``, or
-    None for none) is the Pavlovian weight of a predicted loss on each action's logit."""
+    """The actor's policy ``softmax(beta * W_pi r + inhibition * min(V, 0) + persistence)``
+    ``[B, A]`` and the critic's value ``V = W_v . r`` ``[B]`` on the readout ``r``. ``inhibition``
+    (``[B, A]``, or None for none) is the Pavlovian weight of a predicted loss on each action's
+    logit; ``persistence`` (``[B, A]``, or None) the ongoing action's (see
+    :func:`action_persistence`)."""
     value = matvec(W_v, readout)[:, 0]
     logits = beta * matvec(W_pi, readout)
     if inhibition is not None:
         logits = logits + inhibition * value.clamp(max=0.0).unsqueeze(-1)
+    if persistence is not None:
+        logits = logits + persistence
     return torch.softmax(logits, dim=-1), value
+
+
+def action_persistence(
+    last: torch.Tensor, rise: torch.Tensor, sht: torch.Tensor, strength: float, release: float, slope: float
+) -> torch.Tensor:
+    """5-HT's persistence of the ongoing action (Lottem et al. 2018: serotonin neurons' activation
+    promotes persistence; Miyazaki et al. 2014): the logit bias ``[B, A]``
+    ``strength * 5-HT * (1 - sigmoid(slope * (max_i rise_i - release))) * last``, with ``last`` the
+    trial's last action (one-hot, ``[B, A]``; zero at a trial's start) and ``rise`` the inputs'
+    rises (``[B, D]``, from :func:`sensory_rise`): an event, an input rising past ``release``
+    standard deviations, releases it."""
+    released = torch.sigmoid(slope * (rise.amax(-1) - release))
+    return (strength * sht * (1.0 - released)).unsqueeze(-1) * last
 
 
 def readout_tags(
@@ -1001,6 +1039,9 @@ class Circuit:
         self.uncertainty = torch.zeros(B, **kw)  # relative uncertainty after a reset: 1, then fading
         self.uncertainty_keep = math.exp(-1.0 / p.ne_uncertainty) if p.ne_uncertainty > 0 else 0.0
         self.relearn_feedback = torch.zeros(B, A, **kw)  # the last choice's, for NE's relearning
+        # 5-HT's persistence: the trial's last action (one-hot) and its logit bias this step.
+        self.persisting = torch.zeros(B, A, **kw) if p.action_persistence > 0 else None
+        self.persistence: torch.Tensor | None = None
         self._W_in_initial_t = self._W_in_t.clone()  # relevance: how far plasticity moved each input's synapses
         self.relevance = torch.zeros(B, D - 1, **kw)
         self.gain = torch.ones(B, D - 1, **kw)
@@ -1088,13 +1129,15 @@ class Circuit:
             if self.memory is not None:
                 self.memory.mul_(kept)
                 self.evidence.mul_(kept)
+            if self.persisting is not None:
+                self.persisting.mul_(kept)
         h_prev = self.h
         x = x.to(self.dtype)
         boost, input_gain = self._no_boost, self.gain
         phasic = p.ach_transient > 0 and self._phasic_scale > 0
         compete = p.ach_competition > 0 and (self._ach_lowered or self.stimulated)  # at full ACh the divisor is 1
         units = self.memory is not None
-        if phasic or compete or units:
+        if phasic or compete or units or self.persisting is not None:
             rise = sensory_rise(x, self.sensory_mean, self.sensory_var, self.sensory_seen, p.covariance_rate)
         if phasic or compete:
             ratio = relevance_ratio(self.relevance)  # once, for both
@@ -1121,6 +1164,15 @@ class Circuit:
             self.memory, self.memory_keep = persistent_activity(
                 self.memory, self.memory_keep, transient if phasic else None, input_gain * x, p.ach_persistence, crossed
             )
+        if self.persisting is not None:
+            self.persistence = action_persistence(
+                self.persisting,
+                rise,
+                self.sht,
+                p.action_persistence,
+                p.action_persistence_release,
+                p.ach_transient_slope,
+            )
         weights = (self._W_in_t, self._W_loc, self._W_lr, self.W_pi, self.W_v)
         # This step's draws (the areas' noise here, the action in act()) hash the counter once.
         self._counter_keys = counter_rng.counter_key(self.key, self.steps)
@@ -1140,6 +1192,7 @@ class Circuit:
             p.beta,
             self.inhibition,
             self.memory,
+            self.persistence,
         )
         self.value_prev, self.value = self.value, value
         self._pre = (gx, h_prev, h_other, z, gain)
@@ -1166,6 +1219,8 @@ class Circuit:
         onehot = torch.nn.functional.one_hot(action, self.A).to(self.dtype)
         if self.last_choice is not None:
             self.last_choice = onehot
+        if self.persisting is not None:
+            self.persisting.copy_(onehot)
         choice = onehot - self.probs
         fed_back = chosen_feedback(onehot, self.probs) if self.p.chosen_feedback else choice
         if self.p.ne_relearn > 0:
@@ -1425,7 +1480,9 @@ class Circuit:
         # What was just learned acts at once: the next action and the next prediction error use the
         # present input's policy and value under the new weights (TD(0) takes both of a step's values
         # from the same weights; a bandit's next choice follows its last outcome and a reset).
-        self.probs, self.value = self._outputs(self.W_pi, self.W_v, self.readout, p.beta, self.inhibition)
+        self.probs, self.value = self._outputs(
+            self.W_pi, self.W_v, self.readout, p.beta, self.inhibition, self.persistence
+        )
         if any_end:
             self.ne_short = torch.where(trigger, 0.0, self.ne_short)
             self.utility_short = torch.where(trigger, 0.0, self.utility_short)
