@@ -65,6 +65,12 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=1, help="train this many times the protocol's trials")
     parser.add_argument("--circuit", action="append", metavar="NAME=VALUE", help="a circuit parameter")
     args = parser.parse_args()
+    if args.budget < 1 or args.agents < 1:
+        parser.error(f"--budget {args.budget} --agents {args.agents}: give 1 or more of each")
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")]
+    except ValueError:
+        parser.error(f"--seeds {args.seeds!r}: give integers separated by commas, e.g. 1,2,3")
     protocol = PROTOCOLS["WaitForReward"]
     params = CircuitParams().replace(**circuit_settings(parser, args.circuit))
     trials = protocol["trials"] * args.budget
@@ -74,7 +80,7 @@ def main() -> None:
         f"{'seed':>4}{'accuracy':>10}{'never rewarded':>16}{'stopped waiting':>17}{'their accuracy':>16}"
         f"{'the rest':>10}{'held before leaving':>21}"
     )
-    for seed in (int(s) for s in args.seeds.split(",")):
+    for seed in seeds:
         task = make_task("WaitForReward", args.agents, seed=seed, **protocol["params"])
         agent = PlasticAgent(task, seed=seed, params=params)
         data = {k: v.numpy() for k, v in agent.run(trials).items()}

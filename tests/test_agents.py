@@ -303,8 +303,8 @@ def test_the_wait_for_reward_stuck_script_tells_never_rewarded_agents_from_those
     monkeypatch, capsys
 ):
     """``scripts/wait_for_reward_stuck.py``: its groups and the steps held before leaving, on records
-    made by hand (10 trials: the last fifth is trials 8 and 9); a bad ``--circuit`` is refused
-    before any run."""
+    made by hand (10 trials: the last fifth is trials 8 and 9); a bad ``--circuit``, budget or seed
+    is refused before any run."""
     monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "scripts"))
     stuck = importlib.import_module("wait_for_reward_stuck")
     zeros = np.zeros((4, 10))
@@ -323,10 +323,15 @@ def test_the_wait_for_reward_stuck_script_tells_never_rewarded_agents_from_those
     assert lost.tolist() == [False, True, False, False]
     assert stuck.held_before_leaving(data, 10, lost) == 3.0
     assert np.isnan(stuck.held_before_leaving(data, 10, np.array([False, False, True, False])))
-    monkeypatch.setattr("sys.argv", ["wait_for_reward_stuck.py", "--circuit", "no_such=1"])
-    with pytest.raises(SystemExit):
-        stuck.main()
-    assert "no_such" in capsys.readouterr().err
+    for argv, named in (
+        (["--circuit", "no_such=1"], "no_such"),
+        (["--budget", "0"], "--budget 0"),
+        (["--seeds", "1,x"], "'1,x'"),
+    ):
+        monkeypatch.setattr("sys.argv", ["wait_for_reward_stuck.py", *argv])
+        with pytest.raises(SystemExit):
+            stuck.main()
+        assert named in capsys.readouterr().err
 
 
 def test_the_greedy_gap_script_turns_greedy_when_the_slowest_agent_reaches_the_last_fifth(monkeypatch):
