@@ -86,7 +86,7 @@ def main() -> None:
         data = {k: v.numpy() for k, v in agent.run(trials).items()}
         accuracy = data["correct"][:, last(trials)].mean(axis=1)
         never, lost = groups(data, trials)
-        held = held_before_leaving(data, trials, lost) if lost.any() else float("nan")
+        held = held_before_leaving(data, trials, lost)  # NaN where no agent stopped waiting
         print(
             f"{seed:>4}{accuracy.mean():>10.3f}{int(never.sum()):>16}{int(lost.sum()):>17}{share(accuracy, lost):>16}"
             f"{share(accuracy, ~(never | lost)):>10}{held:>21.0f}",
