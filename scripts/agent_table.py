@@ -82,15 +82,31 @@ def tuned_td(
     return TDAgent(make_task(name, agents, seed=seed, **params), seed=seed, **best).run(trials), best
 
 
-def protocol_parser(description: str, tasks: Sequence[str] = tuple(PROTOCOLS)) -> argparse.ArgumentParser:
-    """A parser with ``--agents``, ``--seed``, ``--tasks`` (the protocols to run, of ``tasks``),
-    ``--budget`` (a multiple of each protocol's trials) and ``--circuit`` (the plastic circuit's
-    parameters over the default), shared by the scripts that run these protocols; check what it
-    parses with :func:`checked`."""
-    parser = argparse.ArgumentParser(description=description)
+def circuit_params(parser: argparse.ArgumentParser, items: list[str] | None) -> CircuitParams:
+    """The circuit's :class:`~nmgym.circuit.CircuitParams` with the ``--circuit NAME=VALUE`` items
+    over the default, checked before any run: the parser's error names a bad one."""
+    try:
+        return CircuitParams().replace(**parse_assignments(items, "circuit"))
+    except (ValueError, TypeError) as error:
+        parser.error(str(error))
+
+
+def circuit_settings(parser: argparse.ArgumentParser, items: list[str] | None) -> dict[str, Any]:
+    """``--circuit NAME=VALUE`` items as ``{name: value}``, checked as :func:`circuit_params` checks
+    them (for a run in another process)."""
+    circuit_params(parser, items)
+    return parse_assignments(items, "circuit")
+
+
+def circuit_note(args: argparse.Namespace) -> str:
+    """``"; circuit: a=1, b=2"`` for the ``--circuit`` settings :func:`checked` parsed, ``""`` for none."""
+    return f"; circuit: {', '.join(args.circuit)}" if args.circuit else ""
+
+
+def run_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``--agents``, ``--budget`` (a multiple of each protocol's trials) and ``--circuit`` (the
+    plastic circuit's parameters over the default) to ``parser``; return it."""
     parser.add_argument("--agents", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--tasks", default=",".join(tasks))
     parser.add_argument("--budget", type=int, default=1, help="train this many times each protocol's trials")
     parser.add_argument(
         "--circuit",
@@ -101,35 +117,49 @@ def protocol_parser(description: str, tasks: Sequence[str] = tuple(PROTOCOLS)) -
     return parser
 
 
-def checked(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, tasks: Sequence[str] = tuple(PROTOCOLS)
-) -> argparse.Namespace:
-    """``args`` from :func:`protocol_parser`, with ``args.params`` the circuit's
-    :class:`~nmgym.circuit.CircuitParams`; or the parser's error on a bad budget, task or circuit
-    parameter."""
-    if args.budget < 1:
-        parser.error(f"--budget {args.budget} is not allowed; give 1 or more")
-    unknown = sorted(set(args.tasks.split(",")) - set(tasks))
-    if unknown:
-        parser.error(f"unknown task(s) {', '.join(unknown)}; the protocols are {', '.join(tasks)}")
-    args.params = CircuitParams().replace(**circuit_settings(parser, args.circuit))
+def checked_run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` from :func:`run_options` with ``args.params`` the circuit's
+    :class:`~nmgym.circuit.CircuitParams`; or the parser's error on a bad budget, agent count or
+    circuit parameter."""
+    if args.budget < 1 or args.agents < 1:
+        parser.error(f"--budget {args.budget} --agents {args.agents}: give 1 or more of each")
+    args.params = circuit_params(parser, args.circuit)
     return args
 
 
-def circuit_settings(parser: argparse.ArgumentParser, items: list[str] | None) -> dict[str, Any]:
-    """``--circuit NAME=VALUE`` items as ``{name: value}``, checked against
-    :class:`~nmgym.circuit.CircuitParams` before any run: the parser's error names a bad one."""
+def protocol_parser(description: str, tasks: Sequence[str] = tuple(PROTOCOLS)) -> argparse.ArgumentParser:
+    """A parser with :func:`run_options`, ``--seed`` and ``--tasks`` (the protocols to run, of
+    ``tasks``), shared by the scripts that run these protocols; check what it parses with
+    :func:`checked`."""
+    parser = run_options(argparse.ArgumentParser(description=description))
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--tasks", default=",".join(tasks))
+    return parser
+
+
+def checked(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, tasks: Sequence[str] = tuple(PROTOCOLS)
+) -> argparse.Namespace:
+    """``args`` from :func:`protocol_parser`, checked by :func:`checked_run`; or the parser's error
+    on an unknown task."""
+    unknown = sorted(set(args.tasks.split(",")) - set(tasks))
+    if unknown:
+        parser.error(f"unknown task(s) {', '.join(unknown)}; the protocols are {', '.join(tasks)}")
+    return checked_run(parser, args)
+
+
+def seeds_arguments(description: str) -> argparse.Namespace:
+    """The arguments of the scripts that run one protocol over several seeds: :func:`run_options`
+    and ``--seeds`` (``1,2,3``), checked by :func:`checked_run`, with ``args.seeds`` a list of
+    ints; or the parser's error on a bad seed list."""
+    parser = run_options(argparse.ArgumentParser(description=description))
+    parser.add_argument("--seeds", default="1,2,3", help="seeds separated by commas")
+    args = parser.parse_args()
     try:
-        settings = parse_assignments(items, "circuit")
-        CircuitParams().replace(**settings)
-    except (ValueError, TypeError) as error:
-        parser.error(str(error))
-    return settings
-
-
-def circuit_note(args: argparse.Namespace) -> str:
-    """``"; circuit: a=1, b=2"`` for the ``--circuit`` settings :func:`checked` parsed, ``""`` for none."""
-    return f"; circuit: {', '.join(args.circuit)}" if args.circuit else ""
+        args.seeds = [int(seed) for seed in args.seeds.split(",")]
+    except ValueError:
+        parser.error(f"--seeds {args.seeds!r}: give integers separated by commas, e.g. 1,2,3")
+    return checked_run(parser, args)
 
 
 def parse_arguments(description: str, *, tune_td: bool = False) -> argparse.Namespace:

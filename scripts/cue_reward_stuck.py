@@ -1,6 +1,6 @@
 """CueReward's stuck agents: circuits whose policy is sure of going on a cue that is not the target.
 
-Usage: python scripts/cue_reward_stuck.py [--agents 64] [--seeds 1,2,3] [--budget 1]
+Usage: python scripts/cue_reward_stuck.py [--agents 64] [--seeds 1,2,3] [--budget 1] [--circuit NAME=VALUE ...]
 
 Trains the plastic circuit on CueReward's protocol (300 trials; ``--budget K`` trains K times as
 many) and splits the agents by their go rate on each non-target cue over the last fifth of
@@ -16,10 +16,9 @@ stay stuck now (0, 2 and 1 of 64 at seeds 1-3, against 9, 10 and 5 without it).
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import torch
+from agent_table import seeds_arguments
 
 from agents import PlasticAgent
 from agents.protocols import PROTOCOLS
@@ -47,18 +46,15 @@ def cue_onset_da(agent: PlasticAgent, params: CueRewardParams, cue: np.ndarray, 
 
 @torch.inference_mode()
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", type=int, default=64)
-    parser.add_argument("--seeds", default="1,2,3")
-    parser.add_argument("--budget", type=int, default=1, help="train this many times the protocol's trials")
-    args = parser.parse_args()
+    args = seeds_arguments(__doc__.splitlines()[0])
     trials = PROTOCOLS["CueReward"]["trials"] * args.budget
-    print(f"CueReward, {args.agents} agents, {trials} trials; last fifth of trials")
+    settings = " ".join(args.circuit or []) or "the default circuit"
+    print(f"CueReward, {args.agents} agents, {trials} trials, {settings}; last fifth of trials")
     header = f"{'seed':>4}{'accuracy':>10}{'stuck':>7}{'their accuracy':>16}{'the rest':>10}"
     print(header + f"{'their DA at the onset of the target / of a cue they go on':>60}")
-    for seed in (int(s) for s in args.seeds.split(",")):
+    for seed in args.seeds:
         task = make_task("CueReward", args.agents, seed=seed)
-        agent = PlasticAgent(task, seed=seed, record=True)
+        agent = PlasticAgent(task, seed=seed, params=args.params, record=True)
         data = {k: v.numpy() for k, v in agent.run(trials).items()}
         late = last(trials)
         params = task.params

@@ -21,15 +21,12 @@ waiting held before leaving on the last fifth's rewarded trials.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import torch
-from agent_table import circuit_settings
+from agent_table import seeds_arguments
 
 from agents import PlasticAgent
 from agents.protocols import PROTOCOLS
-from nmgym.circuit import CircuitParams
 from nmgym.study.metrics import last
 from nmgym.tasks import make_task
 
@@ -59,20 +56,8 @@ def share(accuracy: np.ndarray, mask: np.ndarray) -> str:
 
 @torch.inference_mode()
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", type=int, default=64)
-    parser.add_argument("--seeds", default="1,2,3")
-    parser.add_argument("--budget", type=int, default=1, help="train this many times the protocol's trials")
-    parser.add_argument("--circuit", action="append", metavar="NAME=VALUE", help="a circuit parameter")
-    args = parser.parse_args()
-    if args.budget < 1 or args.agents < 1:
-        parser.error(f"--budget {args.budget} --agents {args.agents}: give 1 or more of each")
-    try:
-        seeds = [int(s) for s in args.seeds.split(",")]
-    except ValueError:
-        parser.error(f"--seeds {args.seeds!r}: give integers separated by commas, e.g. 1,2,3")
+    args = seeds_arguments(__doc__.splitlines()[0])
     protocol = PROTOCOLS["WaitForReward"]
-    params = CircuitParams().replace(**circuit_settings(parser, args.circuit))
     trials = protocol["trials"] * args.budget
     settings = " ".join(args.circuit or []) or "the default circuit"
     print(f"WaitForReward, {args.agents} agents, {trials} trials, {settings}; accuracy over the last fifth")
@@ -80,9 +65,9 @@ def main() -> None:
         f"{'seed':>4}{'accuracy':>10}{'never rewarded':>16}{'stopped waiting':>17}{'their accuracy':>16}"
         f"{'the rest':>10}{'held before leaving':>21}"
     )
-    for seed in seeds:
+    for seed in args.seeds:
         task = make_task("WaitForReward", args.agents, seed=seed, **protocol["params"])
-        agent = PlasticAgent(task, seed=seed, params=params)
+        agent = PlasticAgent(task, seed=seed, params=args.params)
         data = {k: v.numpy() for k, v in agent.run(trials).items()}
         accuracy = data["correct"][:, last(trials)].mean(axis=1)
         never, lost = groups(data, trials)

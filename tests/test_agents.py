@@ -299,12 +299,9 @@ def test_the_stuck_agents_script_reads_each_cues_onset(monkeypatch):
     assert da[:, 0].mean() > 0.3 and da[:, 1:].mean() < -0.05, da.mean(0)
 
 
-def test_the_wait_for_reward_stuck_script_tells_never_rewarded_agents_from_those_that_stopped_waiting(
-    monkeypatch, capsys
-):
+def test_the_wait_for_reward_stuck_script_tells_never_rewarded_agents_from_those_that_stopped_waiting(monkeypatch):
     """``scripts/wait_for_reward_stuck.py``: its groups and the steps held before leaving, on records
-    made by hand (10 trials: the last fifth is trials 8 and 9); a bad ``--circuit``, budget or seed
-    is refused before any run."""
+    made by hand (10 trials: the last fifth is trials 8 and 9)."""
     monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "scripts"))
     stuck = importlib.import_module("wait_for_reward_stuck")
     zeros = np.zeros((4, 10))
@@ -323,14 +320,27 @@ def test_the_wait_for_reward_stuck_script_tells_never_rewarded_agents_from_those
     assert lost.tolist() == [False, True, False, False]
     assert stuck.held_before_leaving(data, 10, lost) == 3.0
     assert np.isnan(stuck.held_before_leaving(data, 10, np.array([False, False, True, False])))
+
+
+@pytest.mark.parametrize("script", ["cue_reward_stuck", "wait_for_reward_stuck"])
+def test_the_stuck_agents_scripts_share_their_arguments_and_refuse_bad_ones_before_any_run(script, monkeypatch, capsys):
+    """Both scripts read ``agent_table.seeds_arguments``: seeds as a list, the circuit's settings
+    over the default; a bad circuit parameter, budget, agent count or seed list is the parser's
+    error, before any run."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "scripts"))
+    module = importlib.import_module(script)
+    monkeypatch.setattr("sys.argv", [f"{script}.py", "--seeds", "4,7", "--circuit", "action_persistence=1"])
+    args = importlib.import_module("agent_table").seeds_arguments("test")
+    assert args.seeds == [4, 7] and args.params.action_persistence == 1.0 and args.budget == 1
     for argv, named in (
         (["--circuit", "no_such=1"], "no_such"),
         (["--budget", "0"], "--budget 0"),
+        (["--agents", "0"], "--agents 0"),
         (["--seeds", "1,x"], "'1,x'"),
     ):
-        monkeypatch.setattr("sys.argv", ["wait_for_reward_stuck.py", *argv])
+        monkeypatch.setattr("sys.argv", [f"{script}.py", *argv])
         with pytest.raises(SystemExit):
-            stuck.main()
+            module.main()
         assert named in capsys.readouterr().err
 
 
