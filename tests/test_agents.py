@@ -329,9 +329,9 @@ def test_the_stuck_agents_scripts_share_their_arguments_and_refuse_bad_ones_befo
     error, before any run."""
     monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "scripts"))
     module = importlib.import_module(script)
-    monkeypatch.setattr("sys.argv", [f"{script}.py", "--seeds", "4,7", "--circuit", "action_persistence=1"])
+    monkeypatch.setattr("sys.argv", [f"{script}.py", "--seeds", "4,7", "--circuit", "action_persistence=0"])
     args = importlib.import_module("agent_table").seeds_arguments("test")
-    assert args.seeds == [4, 7] and args.params.action_persistence == 1.0 and args.budget == 1
+    assert args.seeds == [4, 7] and args.params.action_persistence == 0.0 and args.budget == 1
     for argv, named in (
         (["--circuit", "no_such=1"], "no_such"),
         (["--budget", "0"], "--budget 0"),

@@ -271,7 +271,7 @@ Per agent and step (DESIGN.md section 5):
   capture threshold and the damping of cross-area coupling.
   **Pavlovian inhibition** (Dayan & Huys 2008; Crockett et al. 2009, where depleting serotonin
   abolished punishment-induced inhibition; Guitart-Masip et al. 2012): where the task has a go
-  action (a go/no-go task's: CueReward, CrossAreaXOR), its logit gains
+  action (a go/no-go task's: CueReward, CrossAreaXOR; WaitForReward's leaving), its logit gains
   ``pavlovian * 5-HT * min(V, 0)``, so a state whose value predicts a loss holds the agent back.
   On CueReward a minority of agents grew sure of going on a non-target cue: their critic had
   learned that going there costs (DA at its onset about -0.2), but the actor's tag
@@ -284,19 +284,25 @@ Per agent and step (DESIGN.md section 5):
   well (``+ k V`` for a predicted gain too) raised CueReward to 0.932 / 0.943 / 0.949 (k = 10) but
   cost CrossAreaXOR 0.950 -> 0.892: there withholding is rewarded too, so the value predicts a
   gain on no-go trials and pushes toward going. The ``5ht`` lesion removes the inhibition.
-  **Persistence** (``action_persistence``, off by default; Lottem et al. 2018, where activating
-  serotonin neurons made mice persist in foraging; temporally extended exploration, Dabney,
-  Ostrovski & Barreto 2021): the logit of the trial's last action gains ``action_persistence *
-  5-HT``, released as an input rises past ``action_persistence_release`` standard deviations (an event;
-  the sigmoid's slope is the transient's). On WaitForReward some agents never wait: at even odds
-  a trial pays only if they hold ``d`` steps in a row, and the shaping lengthens the delays within
-  a few trials, so 2-4 of 64 are never rewarded and learn nothing; 1-6 more stop waiting, their
-  critic valuing the steps where they leave a little below zero
-  (``scripts/wait_for_reward_stuck.py``). With persistence at 1 none is left unrewarded and 2-3
-  stop waiting: WaitForReward 0.822 / 0.876 / 0.809 -> 0.905 / 0.906 / 0.899 (``nmgym train``,
-  64 agents, seeds 1-3). Off by default for its cost where only the decision step's action
-  counts and the choices before it persist: SustainedAttention 0.854 / 0.853 / 0.853 -> 0.841 /
-  0.830 / 0.843, CueReward 0.891 / 0.882 / 0.878 -> 0.872 / 0.879 / 0.881
+  **Persistence of withholding** (``action_persistence``, 1; Soubrie 1986, serotonin's behavioural
+  inhibition; Miyazaki et al. 2014 and Fonseca et al. 2015, where 5-HT promoted waiting; Lottem et
+  al. 2018, where it promoted persisting in foraging): where the task has a go action, the logit
+  of the trial's last action, if it was not go, gains ``action_persistence * 5-HT``, released as
+  an input rises past ``action_persistence_release`` (0.5) standard deviations (an event; the
+  sigmoid's slope is the transient's); the last action is forgotten at a trial's end. A choice
+  kernel, temporally extended exploration (Dabney, Ostrovski & Barreto 2021), of withholding only:
+  going is not persisted, and a task without a go action has none. WaitForReward's go action is
+  leaving, so both 5-HT terms act there: its critic's values a little below zero no longer pay for
+  leaving, and an agent at even odds holds long enough to be rewarded. Its stuck agents
+  (``scripts/wait_for_reward_stuck.py``; 2-4 of 64 never rewarded and 1-6 that stopped waiting
+  without either term) fall to none never rewarded and 0-1 that stopped (seeds 1-3): WaitForReward
+  0.822 / 0.876 / 0.809 / 0.882 / 0.889 -> 0.941 / 0.930 / 0.954 / 0.915 / 0.945 (``nmgym train``,
+  64 agents, seeds 1-5; the inhibition alone 0.898 / 0.859 / 0.850 / 0.880 / 0.873). CueReward and
+  CrossAreaXOR, whose go cue releases the persistence at the decision, do not move beyond the
+  seeds' spread (means over seeds 1-8 and 1-6: 0.880 -> 0.877, 0.940 -> 0.944). Released at 1
+  standard deviation instead, CrossAreaXOR's go cue (its inputs alternate every step) left half of
+  it at the decision and slowed learning. A persistence of every action (the first version) cost
+  SustainedAttention 0.015, whose choices before the response persisted
   (docs/open-problems.md#waitforreward).
 
 A lesion (:mod:`nmgym.circuit.lesion`) changes only the levels it names. Everything is a batched
@@ -543,12 +549,12 @@ def readout_outputs(
 def action_persistence(
     last: torch.Tensor, rise: torch.Tensor, sht: torch.Tensor, strength: float, release: float, slope: float
 ) -> torch.Tensor:
-    """5-HT's persistence of the ongoing action (Lottem et al. 2018: serotonin neurons' activation
-    promotes persistence; Miyazaki et al. 2014): the logit bias ``[B, A]``
+    """5-HT's persistence of withholding (Soubrie 1986; Miyazaki et al. 2014; Lottem et al. 2018:
+    serotonin neurons' activation promotes waiting and persisting): the logit bias ``[B, A]``
     ``strength * 5-HT * (1 - sigmoid(slope * (max_i rise_i - release))) * last``, with ``last`` the
-    trial's last action (one-hot, ``[B, A]``; zero at a trial's start) and ``rise`` the inputs'
-    rises (``[B, D]``, from :func:`sensory_rise`): an event, an input rising past ``release``
-    standard deviations, releases it."""
+    trial's last action where it persists (one-hot, ``[B, A]``; zero at a trial's start and where
+    that action was go) and ``rise`` the inputs' rises (``[B, D]``, from :func:`sensory_rise`): an
+    event, an input rising past ``release`` standard deviations, releases it."""
     released = torch.sigmoid(slope * (rise.amax(-1) - release))
     return (strength * sht * (1.0 - released)).unsqueeze(-1) * last
 
@@ -863,8 +869,9 @@ class Circuit:
             eager kernels to float rounding, not bitwise.
         trace_dtype: storage of the eligibility traces (default: ``dtype``). ``torch.bfloat16``
             halves their bytes (the update is computed in ``dtype`` and rounded when stored).
-        go_action: the go response of a go/no-go task, whose logit 5-HT's Pavlovian inhibition
-            lowers where the critic predicts a loss (None: no action is inhibited).
+        go_action: the task's active response (go in a go/no-go task, leaving in WaitForReward),
+            whose logit 5-HT's Pavlovian inhibition lowers where the critic predicts a loss and
+            against which withholding persists (None: neither acts).
         check_inputs: refuse, with the circuit unchanged, a NaN or infinite input, reward or
             stimulation and an action out of range. Each check reads its tensor's values: a
             device sync per step on a GPU. :class:`~agents.PlasticAgent` and the circuit envs
@@ -1039,8 +1046,10 @@ class Circuit:
         self.uncertainty = torch.zeros(B, **kw)  # relative uncertainty after a reset: 1, then fading
         self.uncertainty_keep = math.exp(-1.0 / p.ne_uncertainty) if p.ne_uncertainty > 0 else 0.0
         self.relearn_feedback = torch.zeros(B, A, **kw)  # the last choice's, for NE's relearning
-        # 5-HT's persistence: the trial's last action (one-hot) and its logit bias this step.
-        self.persisting = torch.zeros(B, A, **kw) if p.action_persistence > 0 else None
+        # 5-HT's persistence of withholding (none without a go action): which actions persist, the
+        # trial's last action where it was one of them (one-hot), and its logit bias this step.
+        self._withholding = None if self._go is None or p.action_persistence == 0 else 1.0 - self._go
+        self.persisting = None if self._withholding is None else torch.zeros(B, A, **kw)
         self.persistence: torch.Tensor | None = None
         self._W_in_initial_t = self._W_in_t.clone()  # relevance: how far plasticity moved each input's synapses
         self.relevance = torch.zeros(B, D - 1, **kw)
@@ -1220,7 +1229,8 @@ class Circuit:
         if self.last_choice is not None:
             self.last_choice = onehot
         if self.persisting is not None:
-            self.persisting.copy_(onehot)
+            assert self._withholding is not None
+            torch.mul(onehot, self._withholding, out=self.persisting)  # going is not persisted
         choice = onehot - self.probs
         fed_back = chosen_feedback(onehot, self.probs) if self.p.chosen_feedback else choice
         if self.p.ne_relearn > 0:

@@ -53,8 +53,8 @@ class CircuitParams(Replaceable):
     capture_threshold: float = 0.01
     sht_coupling: float = 0.3
     pavlovian: float = 30.0
-    action_persistence: float = 0.0
-    action_persistence_release: float = 1.0
+    action_persistence: float = 1.0
+    action_persistence_release: float = 0.5
     # noradrenaline: surprise
     ne_short: float = 5.0
     ne_long: float = 100.0
@@ -172,10 +172,10 @@ DESCRIPTIONS: dict[str, str] = {
     "sht_coupling": "5-HT damping of cross-area coupling: / (1 + sht_coupling (5-HT - 1))",
     "pavlovian": "5-HT's Pavlovian inhibition: the go action's logit gains pavlovian x 5-HT x min(V, 0),"
     " where the task has a go action (0: off)",
-    "action_persistence": "5-HT's persistence of the ongoing action: the logit of the trial's last action gains this"
-    " times 5-HT, released by an input's rise (0: none; see Circuit)",
+    "action_persistence": "5-HT's persistence of withholding: where the task has a go action, the logit of the"
+    " trial's last action, if it was not go, gains this times 5-HT, released by an input's rise (0: none; see Circuit)",
     "action_persistence_release": "rise of an input above its running mean, in standard deviations, at which an event"
-    " releases half the action's persistence",
+    " releases half the persistence",
     "ne_short": "trials: running mean of the trials' signed prediction error (surprise's numerator)",
     "ne_long": "trials: running variance of the trials' prediction error (surprise's scale)",
     "ne_slope": "slope of NE's sigmoid in surprise",

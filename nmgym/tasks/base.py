@@ -47,7 +47,9 @@ class Task(ABC):
 
     Params: ClassVar[type[TaskParams]]
     action_names: ClassVar[tuple[str, ...]]
-    go_action: ClassVar[int | None] = None  # the go response of a go/no-go task (Pavlovian biases act on it)
+    # The active response that withholding opposes (go in a go/no-go task, leaving a wait); 5-HT's
+    # Pavlovian inhibition and persistence of withholding act on it (None: no such response).
+    go_action: ClassVar[int | None] = None
     paper: ClassVar[str]  # the paper the task comes from
     tags: ClassVar[tuple[str, ...]]  # modulator, function and task family, as NeuroGym tags tasks
 

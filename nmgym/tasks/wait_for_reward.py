@@ -48,7 +48,9 @@ class WaitForReward(Task):
     that many trials, as mice are trained on progressively longer delays before testing.
 
     ## Action Space
-    ``Discrete(2)``: 0 = hold, 1 = leave.
+    ``Discrete(2)``: 0 = hold, 1 = leave. Leaving is the task's ``go_action``, the active response
+    that waiting withholds: serotonin's Pavlovian inhibition and persistence of withholding act on
+    it (behavioural inhibition, Soubrie 1986; see :class:`~nmgym.circuit.Circuit`).
 
     ## Observation Space
     | index | name | meaning |
@@ -81,6 +83,7 @@ class WaitForReward(Task):
     Params = WaitForRewardParams
     params: WaitForRewardParams
     action_names = ("hold", "leave")
+    go_action = 1  # leaving: the response that waiting withholds
     paper = "Miyazaki et al. (2014), Current Biology 24:2033"
     tags = ("serotonin", "patience", "delayed reward", "waiting")
 
