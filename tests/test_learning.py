@@ -107,8 +107,8 @@ def test_serotonin_holding_back_leaving_gets_every_agent_rewarded_and_the_5ht_le
     """WaitForReward's go action is leaving: with 5-HT's persistence of withholding an agent at
     even odds holds long enough to be rewarded before the shaping lengthens the delays (the
     table's protocol, its first 100 trials; measured: none of 64 never rewarded, against 2 without
-    it). Without serotonin neither the persistence nor the Pavlovian inhibition
-    acts, so the run is bitwise the one without them."""
+    it). Without serotonin neither the persistence nor the Pavlovian inhibition acts, so the run
+    is bitwise the one without them."""
 
     def run(lesion: str | None = None, **params: float) -> dict[str, torch.Tensor]:
         task = make_task("WaitForReward", 64, seed=1, shaping_trials=200)
