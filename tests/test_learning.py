@@ -110,16 +110,16 @@ def test_serotonin_holding_back_leaving_gets_every_agent_rewarded_and_the_5ht_le
     it). Without serotonin neither the persistence nor the Pavlovian inhibition acts, so the run
     is bitwise the one without them."""
 
-    def run(lesion: str | None = None, **params: float) -> dict[str, torch.Tensor]:
+    def run(lesion: str | None = None, trials: int = 100, **params: float) -> dict[str, torch.Tensor]:
         task = make_task("WaitForReward", 64, seed=1, shaping_trials=200)
-        return PlasticAgent(task, params=CircuitParams().replace(**params), lesion=lesion, seed=1).run(100)
+        return PlasticAgent(task, params=CircuitParams().replace(**params), lesion=lesion, seed=1).run(trials)
 
     def never_rewarded(data: dict[str, torch.Tensor]) -> int:
         return int((data["reward"].sum(1) == 0).sum())
 
     assert never_rewarded(run()) == 0
     assert never_rewarded(run(action_persistence=0.0)) >= 1
-    lesioned, lesioned_off = run("5ht"), run("5ht", action_persistence=0.0, pavlovian=0.0)
+    lesioned, lesioned_off = run("5ht", 40), run("5ht", 40, action_persistence=0.0, pavlovian=0.0)
     assert all(torch.equal(lesioned[key], lesioned_off[key]) for key in lesioned)
 
 
