@@ -32,6 +32,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
 from agents import IDEAL_OBSERVERS, PlasticAgent, RandomAgent, TDAgent
@@ -146,6 +147,11 @@ def checked(
     if unknown:
         parser.error(f"unknown task(s) {', '.join(unknown)}; the protocols are {', '.join(tasks)}")
     return checked_run(parser, args)
+
+
+def group_mean(values: np.ndarray, mask: np.ndarray) -> str:
+    """The mean of ``values`` over the agents ``mask`` selects, to three decimals; ``-`` for none."""
+    return f"{values[mask].mean():.3f}" if mask.any() else "-"
 
 
 def seeds_arguments(description: str) -> argparse.Namespace:

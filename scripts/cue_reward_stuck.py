@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from agent_table import seeds_arguments
+from agent_table import group_mean, seeds_arguments
 
 from agents import PlasticAgent
 from agents.protocols import PROTOCOLS
@@ -61,7 +61,7 @@ def main() -> None:
         assert isinstance(params, CueRewardParams)
         target = params.target_cue
         rates = per_cue(data["go"][:, late].astype(float), data["cue"][:, late], params.n_cues)
-        stuck = (np.delete(rates, target, axis=1) > STUCK).any(axis=1)
+        stuck = np.asarray((np.delete(rates, target, axis=1) > STUCK).any(axis=1))
         accuracy = data["correct"][:, late].mean(axis=1)
         onset = "no stuck agent"
         if stuck.any():
@@ -70,8 +70,7 @@ def main() -> None:
             stuck_cues[:, target] = False
             on_stuck_cue = masked_mean(da, stuck_cues)
             onset = f"{np.median(da[:, target]):+.2f} / {np.median(on_stuck_cue):+.2f}"
-        rest = f"{accuracy[~stuck].mean():.3f}" if (~stuck).any() else "-"
-        theirs = f"{accuracy[stuck].mean():.3f}" if stuck.any() else "-"
+        rest, theirs = group_mean(accuracy, ~stuck), group_mean(accuracy, stuck)
         print(f"{seed:>4}{accuracy.mean():>10.3f}{int(stuck.sum()):>7}{theirs:>16}{rest:>10}{onset:>60}", flush=True)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from agent_table import seeds_arguments
+from agent_table import group_mean, seeds_arguments
 
 from agents import PlasticAgent
 from agents.protocols import PROTOCOLS
@@ -50,10 +50,6 @@ def held_before_leaving(data: dict[str, np.ndarray], trials: int, agents: np.nda
     return float(np.median(waited)) if waited.size else float("nan")
 
 
-def share(accuracy: np.ndarray, mask: np.ndarray) -> str:
-    return f"{accuracy[mask].mean():.3f}" if mask.any() else "-"
-
-
 @torch.inference_mode()
 def main() -> None:
     args = seeds_arguments(__doc__.splitlines()[0])
@@ -72,9 +68,10 @@ def main() -> None:
         accuracy = data["correct"][:, last(trials)].mean(axis=1)
         never, lost = groups(data, trials)
         held = held_before_leaving(data, trials, lost)  # NaN where no agent stopped waiting
+        theirs, rest = group_mean(accuracy, lost), group_mean(accuracy, ~(never | lost))
         print(
-            f"{seed:>4}{accuracy.mean():>10.3f}{int(never.sum()):>16}{int(lost.sum()):>17}{share(accuracy, lost):>16}"
-            f"{share(accuracy, ~(never | lost)):>10}{held:>21.0f}",
+            f"{seed:>4}{accuracy.mean():>10.3f}{int(never.sum()):>16}{int(lost.sum()):>17}{theirs:>16}{rest:>10}"
+            f"{held:>21.0f}",
             flush=True,
         )
 
