@@ -22,6 +22,7 @@ from nmgym.circuit.circuit import (
     salience_competition,
     sensory_rise,
     track_whitening,
+    trial_locked_expectation,
     whiten_tags,
 )
 from nmgym.circuit.plasticity import capture, matvec, tag
@@ -260,6 +261,104 @@ def test_dopamine_delay_shifts_the_signal_by_exactly_that_many_steps():
         runs[lesion] = torch.stack(c.levels["da"])
     assert torch.equal(runs["da:delay=3"][:3], torch.zeros(3, 2))
     assert torch.equal(runs["da:delay=3"][3:], runs[None][:-3])
+
+
+# ---------------------------------------------------------------- trial-locked expectations
+def run_trials(circuit, inputs, rewards):
+    """Drive ``circuit`` as the agent does through trials of ``inputs`` (``[trials, steps, B, D]``)
+    with ``rewards`` (``[trials, steps, B]``), actions sampled."""
+    trials, steps, B, _ = inputs.shape
+    circuit.forward(inputs[0, 0])
+    for trial in range(trials):
+        for t in range(steps):
+            circuit.act()
+            last = t == steps - 1
+            following = inputs[trial + 1, 0] if last and trial + 1 < trials else inputs[trial, min(t + 1, steps - 1)]
+            circuit.forward(following, reset=torch.full((B,), last))
+            circuit.learn(rewards[trial, t], torch.zeros(B, dtype=torch.bool), torch.full((B,), last))
+
+
+def test_trial_locked_expectation_by_hand():
+    expected = torch.tensor([[[0.0, 0.0], [1.0, 2.0]], [[7.0, 7.0], [9.0, 9.0]]])  # two agents, two steps each
+    value = torch.tensor([[3.0, 4.0], [5.0, 6.0]])
+    row = trial_locked_expectation(expected, torch.tensor([1, 0]), torch.tensor([[0.5], [1.0]]), value)
+    assert row.tolist() == [[2.0, 3.0], [5.0, 6.0]]  # [1, 2] + 0.5 ([3, 4] - [1, 2]); at rate 1 the value
+    assert expected.tolist() == [[[0.0, 0.0], [2.0, 3.0]], [[5.0, 6.0], [9.0, 9.0]]]
+
+
+def test_trial_locked_expectations_are_exact_means_per_step_until_their_rate_and_later_steps_share_the_last():
+    """Agent 0 runs trials of 7 steps, agent 1 of 2; with 3 steps tracked, agent 0's steps 2-6
+    share the last row, whose fifth visit moves it at the rate (0.25), not by 1/5."""
+    c = make(B=2, **NO_LEARNING, trial_locked_steps=3, trial_locked_rate=0.25)
+    generator = torch.Generator().manual_seed(0)
+    xs = torch.rand(7, 2, 3, generator=generator)
+    starts = [[t == 0, t % 2 == 0] for t in range(7)]
+    seen = [[[] for _ in range(3)] for _ in range(2)]
+    step = [0, 0]
+    for t in range(7):
+        c.forward(xs[t], reset=torch.tensor(starts[t]) if t else None)
+        c.act()
+        for b in range(2):
+            step[b] = 0 if starts[t][b] else step[b] + 1
+            seen[b][min(step[b], 2)].append(torch.cat([xs[t, b], torch.ones(1)]))  # the bias input last
+    assert c.trial_visits.tolist() == [[1, 1, 5], [4, 3, 0]]
+
+    def slow(values):  # the expectation's law, one visit at a time
+        m = torch.zeros(4)
+        for n, v in enumerate(values, 1):
+            m = m + max(1 / n, 0.25) * (v - m)
+        return m
+
+    for b in range(2):
+        for t in range(3):
+            torch.testing.assert_close(c.expected_input[b, t], slow(seen[b][t]), rtol=0, atol=1e-6)
+    assert not torch.allclose(slow(seen[0][2]), torch.stack(seen[0][2]).mean(0))  # the rate did act
+
+
+def test_an_input_the_same_on_every_trial_moves_none_of_its_synapses_onto_the_areas():
+    """What every trial shares at a step (fixation, a go signal) has no presynaptic factor under
+    the trial-locked expectation, so no dopamine moves its input synapses, while a channel that
+    differs between trials does move; with one running mean over every step
+    (``trial_locked_steps=0``, the previous circuit) both move."""
+    generator = torch.Generator().manual_seed(1)
+    inputs = torch.zeros(6, 3, 2, 3)
+    inputs[:, :, :, 0] = torch.tensor([1.0, 0.0, 1.0]).view(1, 3, 1)  # the same time course in every trial
+    inputs[:, :, :, 1] = torch.rand(6, 3, 2, generator=generator)
+    rewards = torch.randn(6, 3, 2, generator=generator)
+    moved = {}
+    for steps in (64, 0):
+        c = make(ach_attention=0.0, trial_locked_steps=steps)  # input gain 1: the channel's input is the same
+        c.W_pi.copy_(0.3 * torch.randn(c.W_pi.shape, generator=torch.Generator().manual_seed(0)))
+        before = c.W_in.clone()
+        run_trials(c, inputs, rewards)
+        moved[steps] = (c.W_in - before).abs().amax(dim=(0, 1))  # per input channel
+    assert moved[64][0] == 0 and moved[64][1] > 1e-3
+    assert moved[0][0] > 1e-3 and moved[0][1] > 1e-3
+
+
+def test_the_actors_tag_sees_the_readout_minus_its_trial_locked_expectation_and_the_critics_the_running_mean():
+    B, K, N, A = 1, 1, 2, 2
+    E_pi, E_v = torch.zeros(B, A, 3), torch.zeros(B, 1, 3)
+    norm, _ = readout_tags(
+        torch.tensor([[2.0, 1.0, 1.0]]),  # two hidden units and the bias
+        torch.zeros(B, 3),
+        E_pi,
+        E_v,
+        torch.zeros(B, A, 3),
+        torch.zeros(B, 1, 3),
+        torch.tensor([[0.5, -0.5]]),
+        torch.tensor([[0.5, -0.5]]),
+        torch.tensor([0.0]),
+        z=torch.zeros(B, K, N),
+        gain=torch.ones(B, K, N),
+        leak=torch.ones(K, N),
+        covariance_rate=0.0,  # the running mean stays 0
+        critic_feedback=1.0,
+        actor_expected=torch.tensor([[0.5, 0.5, 9.0]]),  # the bias input stays 1
+    )
+    assert E_pi[0].tolist() == [[0.75, 0.25, 0.5], [-0.75, -0.25, -0.5]]
+    assert E_v[0].tolist() == [[2.0, 1.0, 1.0]]
+    assert norm[0].tolist() == [1 + 1.5**2 + 0.5**2 + 1, 1 + 4 + 1 + 1]
 
 
 # ---------------------------------------------------------------- noradrenaline
@@ -945,6 +1044,10 @@ def test_bad_construction_arguments():
         CircuitParams(tau_tag=-1.0)
     with pytest.raises(ValueError, match=r"unknown parameter.*speed"):
         CircuitParams().replace(speed=2)
+    with pytest.raises(ValueError, match="CircuitParams: trial_locked_steps=-1"):
+        CircuitParams(trial_locked_steps=-1)
+    with pytest.raises(ValueError, match="CircuitParams: trial_locked_rate=0"):
+        CircuitParams(trial_locked_rate=0.0)
 
 
 def test_policy_compression_descends_the_kl_to_the_marginal_policy_through_selective_weights():

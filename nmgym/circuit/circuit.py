@@ -144,6 +144,31 @@ Per agent and step (DESIGN.md section 5):
   the error). 5-HT sets
   a threshold on ``|delta|`` below which nothing is captured. The hidden projections' capture is
   applied by the next ``act()``, fused with its tag (one pass over each weight and trace).
+* **Trial-locked expectations** (``trial_locked_steps``; off by default, 0; the covariance rule
+  taken across trials, Sejnowski 1977, Loewenstein & Seung 2006; what is expected at a moment
+  does not teach, as in predictive coding, Rao & Ballard 1999): with ``trial_locked_steps = T``
+  the hidden input tags subtract from each input the mean of that input at the same step of past
+  trials (one expectation per step of a trial, steps after ``T`` sharing the last; the exact
+  mean until ``1 / trial_locked_rate`` trials, then a running one), not its running mean over
+  every step; with ``trial_locked_actor`` (on with it) the actor's tag does the same with the
+  readout, while the critic keeps the running mean (its values differ by step). An input with the
+  same time course in every trial (fixation, a go signal) then has no presynaptic factor: dopamine
+  no longer drifts its synapses onto the areas, and ACh's relevance, which measures that drift,
+  no longer turns attention from the cues to it. On CueReward that drift was most of what the
+  areas' learning cost (freezing the fixation and go channels' input synapses, a diagnostic build:
+  0.863 -> 0.949; the relevance of fixation was 2.11 against 0.22-0.38 for the cues, now 0.03).
+  ``nmgym train TASK --agents 64 --seed S --circuit trial_locked_steps=64`` (the last fifth, seeds
+  1-3; SustainedAttention without the distractor; AVX512 host), the default -> trial-locked:
+  CueReward 0.863, 0.873, 0.880 -> 0.963, 0.947, 0.952; WaitForReward 0.941, 0.930, 0.954 ->
+  0.986, 0.987, 0.986; CrossAreaXOR 0.952, 0.936, 0.923 -> 0.952, 0.955, 0.927; DistalReward
+  0.980, 0.995, 0.987 -> 0.981, 0.999, 0.991; ReversalBandit 0.881, 0.876, 0.881 -> 0.879, 0.865,
+  0.877; SustainedAttention 0.854, 0.853, 0.853 -> 0.840, 0.845, 0.844. The hidden tags' part
+  alone (``trial_locked_actor=False``): CueReward 0.962, 0.955, 0.960, WaitForReward 0.937,
+  0.927, 0.934, SustainedAttention 0.848, 0.848, 0.849. Not the default: with it the test suite's
+  lesion checks on SustainedAttention fail (24 agents, seed 3: the ``ach`` circuit rejects 0.826
+  of the signal-free trials against the intact circuit's 0.940, bar 0.05; with the hidden part
+  alone, five checks fail, among them XOR's escape from the linear solution, 89 of 128 agents
+  against a bar of 96; docs/open-problems.md).
 * **NE surprise** (Yu & Dayan 2005; Nassar et al. 2012; Bouret & Sara 2005): surprise is the
   short running mean of trials' signed prediction error, below zero, in units of its standard
   error (a change point, not bad luck);
@@ -575,19 +600,24 @@ def readout_tags(
     covariance_rate: float,
     critic_feedback: float,
     actor_mask: torch.Tensor | None = None,
+    actor_expected: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Tag the readouts (in place on ``readout_mean``, ``E_pi``, ``E_v``); return their rate
     normalisations ``[B, 2]`` (the actor's ``1 + |R|^2``, the critic's ``1 + max(|R|^2, E_v . R)``)
     and the hidden units' postsynaptic tag factor. ``choice`` (``onehot(a) - pi``) tags the
     actor; the hidden units get the actor's weights weighted by ``fed_back`` (``[B, A]``, see
     :func:`chosen_feedback`) plus the critic's. ``actor_mask`` (``[K*N+D]``, 0 or 1) is which
-    readout inputs the actor learns from (``None``: all)."""
+    readout inputs the actor learns from (``None``: all). ``actor_expected`` (``[B, K*N+D]``, or
+    ``None``), where given, is what the actor's tag subtracts instead of the running mean."""
     B, K, N = z.shape
     # Covariance rule: readout tags see presynaptic activity minus its running mean, so what
     # every trial shares does not swamp what tells trials apart; the bias input stays.
     readout_mean.add_(covariance_rate * (readout - readout_mean))
     R = torch.cat([(readout - readout_mean)[:, :-1], torch.ones_like(readout[:, :1])], dim=1)
-    tag(E_pi, decay, choice, R if actor_mask is None else R * actor_mask)
+    R_pi = R
+    if actor_expected is not None:
+        R_pi = torch.cat([(readout - actor_expected)[:, :-1], R[:, -1:]], dim=1)
+    tag(E_pi, decay, choice, R_pi if actor_mask is None else R_pi * actor_mask)
     tag(E_v, decay, torch.ones_like(decay).unsqueeze(-1), R)
     # Hidden units are tagged by the feedback of the chosen action (AGREL) and of the critic.
     feedback = (W_pi[:, :, : K * N] * fed_back.unsqueeze(-1)).sum(1) + critic_feedback * W_v[:, 0, : K * N]
@@ -597,7 +627,8 @@ def readout_tags(
     # cannot overshoot the error it corrects.
     norm = (R * R).sum(-1)  # the actor's too, over the whole readout (its masked inputs included)
     overlap = (E_v[:, 0, :] * R).sum(-1)
-    return 1.0 + torch.stack([norm, torch.maximum(norm, overlap)], dim=1), post
+    norm_pi = norm if actor_expected is None else (R_pi * R_pi).sum(-1)
+    return 1.0 + torch.stack([norm_pi, torch.maximum(norm, overlap)], dim=1), post
 
 
 def chosen_feedback(onehot: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
@@ -697,20 +728,25 @@ def hidden_tag_factors(
     covariance_rate: float,
     covariance: bool,
     normalised: bool,
+    expected_input: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, ...]:
     """The hidden projections' pre- and postsynaptic tag factors: ``(pre, post)`` for the input,
     local and long-range projections (running means updated in place on ``input_mean``, ``h_mean``).
 
     ``covariance``: tags see presynaptic activity minus its running mean (the bias input stays), as
     the readouts' do, so what every step shares does not drift the features that tell trials apart.
+    ``expected_input`` (``[B, D]``, or ``None``), where given, is subtracted from the input instead
+    of its running mean (which then does not move): the input expected at this step of a trial.
     ``normalised``: normalised LMS per unit, each unit's tag divided by ``1 + |its presynaptic
     input|^2``, so a strong input does not overshoot and a weak one is not starved.
     """
     B, K, N = h_prev.shape
     pre_in = gx
     if covariance:
-        input_mean.add_(covariance_rate * (gx - input_mean))
-        pre_in = torch.cat([(gx - input_mean)[:, :-1], gx[:, -1:]], dim=1)
+        if expected_input is None:
+            input_mean.add_(covariance_rate * (gx - input_mean))
+            expected_input = input_mean
+        pre_in = torch.cat([(gx - expected_input)[:, :-1], gx[:, -1:]], dim=1)
         h_mean.add_(covariance_rate * (h_prev - h_mean))
         h_prev = h_prev - h_mean
         h_other = h_prev[:, others].reshape(B, K, (K - 1) * N)
@@ -720,6 +756,20 @@ def hidden_tag_factors(
         post_loc = post / (1.0 + (h_prev * h_prev).sum(-1, keepdim=True))
         post_lr = post / (1.0 + (h_other * h_other).sum(-1, keepdim=True))
     return pre_in, post_in, h_prev, post_loc, h_other, post_lr
+
+
+def trial_locked_expectation(
+    expected: torch.Tensor, step: torch.Tensor, rate: torch.Tensor, value: torch.Tensor
+) -> torch.Tensor:
+    """Move each agent's expectation of ``value`` (``[B, F]``) at its step of the trial towards it
+    at ``rate`` (``[B, 1]``) and return it (``[B, F]``). ``expected`` (``[B, steps, F]``, in place)
+    holds one row per step of a trial; ``step`` (``[B]``) is the row each agent is at (see
+    :meth:`Circuit._trial_locked_step`)."""
+    index = step.view(-1, 1, 1).expand(-1, 1, expected.shape[-1])
+    row = expected.gather(1, index).squeeze(1)
+    row.add_(rate * (value - row))
+    expected.scatter_(1, index, row.unsqueeze(1))
+    return row
 
 
 def capture_readouts(
@@ -1032,6 +1082,14 @@ class Circuit:
         self._whitening: tuple[torch.Tensor, torch.Tensor] | None = None
         self.input_mean = torch.zeros(B, D, **kw)
         self.h_mean = torch.zeros(B, K, N, **kw)
+        # The trial-locked expectations: one row per step of a trial (the last shared by later
+        # steps), the visits to each, and each agent's step (-1: before the first input).
+        T = p.trial_locked_steps
+        locked = T > 0 and p.hidden_covariance
+        self.trial_step = torch.full((B,), -1, dtype=torch.int64, device=self.device) if T > 0 else None
+        self.trial_visits = torch.zeros(B, T, **kw) if T > 0 else None
+        self.expected_input = torch.zeros(B, T, D, **kw) if locked else None
+        self.expected_readout = torch.zeros(B, T, K * N + M + D, **kw) if T > 0 and p.trial_locked_actor else None
         # modulator state
         self.ne = torch.zeros(B, **kw)
         self.ne_short = torch.zeros(B, **kw)
@@ -1140,6 +1198,10 @@ class Circuit:
                 self.evidence.mul_(kept)
             if self.persisting is not None:
                 self.persisting.mul_(kept)
+        if self.trial_step is not None:
+            self.trial_step.add_(1)
+            if reset is not None:
+                self.trial_step.masked_fill_(reset, 0)
         h_prev = self.h
         x = x.to(self.dtype)
         boost, input_gain = self._no_boost, self.gain
@@ -1238,6 +1300,13 @@ class Circuit:
             # (AGREL) minus onehot - pi; added to the bias column's capture after a change point.
             agrel = fed_back if self.p.chosen_feedback else chosen_feedback(onehot, self.probs)
             self.relearn_feedback = agrel - choice
+        expected_input = actor_expected = None
+        if self.trial_step is not None:
+            step, rate = self._trial_locked_step()
+            if self.expected_input is not None:
+                expected_input = trial_locked_expectation(self.expected_input, step, rate, gx)
+            if self.expected_readout is not None:
+                actor_expected = trial_locked_expectation(self.expected_readout, step, rate, self.readout)
         self.readout_norm, post = self._readout_tags(
             self.readout,
             self.readout_mean,
@@ -1254,6 +1323,7 @@ class Circuit:
             self.p.covariance_rate,
             self.p.critic_feedback,
             self._actor_mask,
+            actor_expected,
         )
         if self.actor_moment is not None:
             factor = (self.readout - self.readout_mean)[:, : self._selective]  # as the tag saw it
@@ -1286,6 +1356,7 @@ class Circuit:
             self.p.covariance_rate,
             self.p.hidden_covariance,
             self.p.hidden_norm,
+            expected_input,
         )
         self._capture_and_tag(self._W_in_t, self._E_in_t, rates[0], decay, pre_in, post_in, self._in_mask_t)
         self._capture_and_tag(self._W_loc, self.E_loc, rates[1], decay, post_loc, h_prev)
@@ -1296,6 +1367,16 @@ class Circuit:
             self._attend()
         self.keep = torch.ones_like(self.keep)
         return action
+
+    def _trial_locked_step(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The row of the trial-locked expectations each agent is at (``[B]``: its step of the trial,
+        later steps sharing the last) and its rate (``[B, 1]``), counting this visit: the exact mean
+        over the visits to that step until ``1 / trial_locked_rate``, then that rate."""
+        assert self.trial_step is not None and self.trial_visits is not None
+        step = self.trial_step.clamp(0, self.p.trial_locked_steps - 1)
+        visits = self.trial_visits.gather(1, step.unsqueeze(-1)).add_(1.0)
+        self.trial_visits.scatter_(1, step.unsqueeze(-1), visits)
+        return step, visits.reciprocal().clamp(min=self.p.trial_locked_rate)
 
     # ------------------------------------------------------------------ settle
     def settle(self) -> None:

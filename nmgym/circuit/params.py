@@ -38,6 +38,9 @@ class CircuitParams(Replaceable):
     covariance_rate: float = 0.01
     lr_hidden: float = 0.2
     hidden_covariance: bool = True
+    trial_locked_steps: int = 0
+    trial_locked_rate: float = 0.05
+    trial_locked_actor: bool = True
     hidden_norm: bool = True
     chosen_feedback: bool = True
     critic_feedback: float = 1.0
@@ -136,7 +139,16 @@ class CircuitParams(Replaceable):
             )
         check_float(self, "tau_labile", low=0.0, open_low=True)
         check_float(self, "covariance_rate", low=0.0, high=1.0)
-        for name in ("actor_input", "hidden_covariance", "hidden_norm", "chosen_feedback", "ach_transient_per_channel"):
+        check_int(self, "trial_locked_steps", low=0)
+        check_float(self, "trial_locked_rate", low=0.0, high=1.0, open_low=True)
+        for name in (
+            "actor_input",
+            "hidden_covariance",
+            "trial_locked_actor",
+            "hidden_norm",
+            "chosen_feedback",
+            "ach_transient_per_channel",
+        ):
             check_bool(self, name)
 
 
@@ -157,6 +169,11 @@ DESCRIPTIONS: dict[str, str] = {
     "covariance_rate": "per step: running mean subtracted from presynaptic activity in the tags (0: plain Hebbian)",
     "lr_hidden": "learning rate of the areas' input, local and long-range weights",
     "hidden_covariance": "hidden tags see presynaptic activity minus its running mean",
+    "trial_locked_steps": "the input's mean in the hidden tags is the one expected at each of this many steps of a"
+    " trial (later steps share the last; 0: one running mean over every step)",
+    "trial_locked_rate": "per trial: rate of the trial-locked expectations (their exact mean until 1 / rate trials)",
+    "trial_locked_actor": "the actor's tags also see the readout minus its trial-locked expectation (the critic's"
+    " keep the running mean)",
     "hidden_norm": "hidden rates per unit divided by 1 + |pre|^2 (normalised LMS) instead of by the fan-in",
     "chosen_feedback": "hidden tags get the chosen action's weights against the others' (AGREL)",
     "critic_feedback": "weight of the value gradient in the hidden units' tags",
