@@ -1000,15 +1000,17 @@ def test_lesions_change_only_what_they_name():
             assert torch.equal(getattr(c, name), getattr(intact, name)), (spec, name)
 
 
-@pytest.mark.parametrize("actor_input", [False, True])
-def test_tag_lesion_leaves_only_the_present_step(actor_input):
-    c = make(lesion="tags", actor_input=actor_input, **NO_LEARNING)
+@pytest.mark.parametrize(("actor_input", "trial_locked_steps"), [(False, 0), (True, 0), (False, 4)])
+def test_tag_lesion_leaves_only_the_present_step(actor_input, trial_locked_steps):
+    c = make(lesion="tags", actor_input=actor_input, trial_locked_steps=trial_locked_steps, **NO_LEARNING)
     c.forward(torch.rand(2, 3))
     c.act(torch.tensor([0, 1]))
     c.forward(torch.rand(2, 3))
     c.act(torch.tensor([1, 1]))
     choice = torch.nn.functional.one_hot(torch.tensor([1, 1]), 2).float() - c.probs
-    centred = c.readout - c.readout_mean  # the covariance rule's presynaptic term
+    # The covariance rule's presynaptic term: the readout minus its running mean, or minus what is
+    # expected at this step of the trial (at a first visit, the readout itself).
+    centred = c.readout - (c.readout_mean if trial_locked_steps == 0 else c.expected_readout[:, 1])
     centred[:, -1] = 1.0
     if not actor_input:  # the actor learns from the areas and the bias, not from the input itself
         centred[:, c.K * c.N : -1] = 0.0
