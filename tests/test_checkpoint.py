@@ -18,6 +18,7 @@ import torch
 from agents import IDEAL_OBSERVERS, PlasticAgent, TDAgent
 from agents.checkpoint import Checkpoint
 from agents.train import train
+from nmgym.circuit import CircuitParams
 from nmgym.cli import main
 from nmgym.tasks import make_task
 
@@ -25,6 +26,7 @@ RUNS = {
     "plastic, delayed DA, recording": (PlasticAgent, "CueReward", {"lesion": "da:delay=5", "record": True}),
     "plastic, NE and ACh lesions": (PlasticAgent, "SustainedAttention", {"lesion": "ne=0.3+ach:clamp=0.5"}),
     "plastic, transients": (PlasticAgent, "SustainedAttention", {}),
+    "plastic, trial-locked": (PlasticAgent, "CueReward", {"params": CircuitParams(trial_locked_steps=4)}),
     "td": (TDAgent, "WaitForReward", {}),
     "ideal observer": (IDEAL_OBSERVERS["SustainedAttention"], "SustainedAttention", {}),
 }
