@@ -170,8 +170,9 @@ Per agent and step (DESIGN.md section 5):
   0.05; at noise 0.4 the intact circuit hits 0.477 of the briefest signals, bar 0.5); with the
   hidden part alone, four checks fail, among them XOR's escape from the linear solution (89 of
   128 agents, bar 96). ``nmgym reproduce --quick --seed S --circuit trial_locked_steps=64`` holds
-  27, 26, 26, 26 rows at seeds 0-3: the ``da:delay=20`` circuit, at chance with the default,
-  scores far from it on DistalReward at D = 0 (0.06, 0.93, 0.93, 0.82; docs/open-problems.md).
+  27, 26, 26, 26 rows at seeds 0-3: on DistalReward at D = 0 most of the ``da:delay=20``
+  circuit's agents, near chance with the default, end sure of one mapping, right or wrong, and
+  the median lands on a mode (0.06, 0.93, 0.93, 0.82; docs/open-problems.md).
 * **NE surprise** (Yu & Dayan 2005; Nassar et al. 2012; Bouret & Sara 2005): surprise is the
   short running mean of trials' signed prediction error, below zero, in units of its standard
   error (a change point, not bad luck);
