@@ -397,6 +397,12 @@ def attention_gain(relevance: torch.Tensor, ach: torch.Tensor, strength: float) 
     return torch.relu(1.0 + strength * ach.unsqueeze(-1) * (relevance_ratio(relevance) - 1.0))
 
 
+def averaging_rate(count: torch.Tensor, rate: float) -> torch.Tensor:
+    """The rate at which a mean takes in its ``count``-th sample: ``1 / count`` (the exact mean)
+    while that is above ``rate``, then ``rate`` (a running mean)."""
+    return torch.clamp(1.0 / count, min=rate)
+
+
 def sensory_rise(
     x: torch.Tensor, mean: torch.Tensor, var: torch.Tensor, seen: torch.Tensor, rate: float
 ) -> torch.Tensor:
@@ -410,7 +416,7 @@ def sensory_rise(
     themselves raise a channel's mean, so a dip of its noise below that mean deviates as far as a
     cue (it evoked most of the transients on signal-free steps when falls counted).
     """
-    mean.add_((x - mean) * torch.clamp(1.0 / (seen + 1.0), min=rate).unsqueeze(-1))
+    mean.add_((x - mean) * averaging_rate(seen + 1.0, rate).unsqueeze(-1))
     seen.add_(1.0)
     deviation = x - mean
     rise = deviation.clamp(min=0.0) / (var + 1e-4).sqrt()
@@ -1380,7 +1386,7 @@ class Circuit:
         step = self.trial_step.clamp(0, self.p.trial_locked_steps - 1)
         visits = self.trial_visits.gather(1, step.unsqueeze(-1)).add_(1.0)
         self.trial_visits.scatter_(1, step.unsqueeze(-1), visits)
-        return step, visits.reciprocal().clamp(min=self.p.trial_locked_rate)
+        return step, averaging_rate(visits, self.p.trial_locked_rate)
 
     # ------------------------------------------------------------------ settle
     def settle(self) -> None:
