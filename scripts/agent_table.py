@@ -86,17 +86,22 @@ def tuned_td(
 def circuit_params(parser: argparse.ArgumentParser, items: list[str] | None) -> CircuitParams:
     """The circuit's :class:`~nmgym.circuit.CircuitParams` with the ``--circuit NAME=VALUE`` items
     over the default, checked before any run: the parser's error names a bad one."""
-    try:
-        return CircuitParams().replace(**parse_assignments(items, "circuit"))
-    except (ValueError, TypeError) as error:
-        parser.error(str(error))
+    return checked_circuit(parser, items)[1]
 
 
 def circuit_settings(parser: argparse.ArgumentParser, items: list[str] | None) -> dict[str, Any]:
     """``--circuit NAME=VALUE`` items as ``{name: value}``, checked as :func:`circuit_params` checks
     them (for a run in another process)."""
-    circuit_params(parser, items)
-    return parse_assignments(items, "circuit")
+    return checked_circuit(parser, items)[0]
+
+
+def checked_circuit(parser: argparse.ArgumentParser, items: list[str] | None) -> tuple[dict[str, Any], CircuitParams]:
+    """The ``--circuit`` items parsed once, and the parameters they give; the parser's error names a bad one."""
+    try:
+        settings = parse_assignments(items, "circuit")
+        return settings, CircuitParams().replace(**settings)
+    except (ValueError, TypeError) as error:
+        parser.error(str(error))
 
 
 def circuit_note(args: argparse.Namespace) -> str:
