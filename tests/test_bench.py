@@ -8,6 +8,7 @@ import torch
 from agents import PlasticAgent
 from nmgym.bench import format_table, memory, run, write
 from nmgym.bench.suite import Row, plastic_bytes
+from nmgym.circuit import CircuitParams
 from nmgym.cli import main
 from nmgym.tasks import make_task
 
@@ -59,6 +60,20 @@ def test_memory_per_agent_is_measured_near_the_weights_and_traces(monkeypatch):
     floor = sum(plastic_bytes(PlasticAgent(make_task("ReversalBandit", 1)).circuit))
     assert 0.8 * floor < per_agent < 3 * floor
     assert least <= per_agent <= most
+
+
+def test_memory_per_agent_measures_the_circuit_it_is_given(monkeypatch):
+    """Four times the units per area: the recurrent and long-range weights and traces grow 16x."""
+    monkeypatch.setattr(memory, "BATCHES", (512, 4096))
+    default, _, _ = memory.per_agent(torch.device("cpu"), steps=5, repeats=1)
+    larger, _, _ = memory.per_agent(torch.device("cpu"), steps=5, repeats=1, circuit={"units": 128})
+    floors = [
+        sum(plastic_bytes(PlasticAgent(make_task("ReversalBandit", 1), params=p).circuit))
+        for p in (CircuitParams(), CircuitParams(units=128))
+    ]
+    assert larger - default > 0.8 * (floors[1] - floors[0])
+    with pytest.raises(ValueError, match=r"unknown parameter.*unitz"):
+        memory.per_agent(torch.device("cpu"), circuit={"unitz": 128})
 
 
 def test_the_bench_command_has_help(capsys):

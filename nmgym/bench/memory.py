@@ -1,4 +1,4 @@
-"""Memory per agent of the default circuit in the agent loop, measured, not counted.
+"""Memory per agent of a circuit (the default unless given) in the agent loop, measured, not counted.
 
 Each batch size runs in a fresh process (CPU: its peak resident set; CUDA: torch's peak
 allocation); the slope between two batch sizes is the bytes each agent adds, the intercept what
@@ -15,8 +15,11 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import torch
+
+from nmgym.circuit import CircuitParams
 
 BATCHES = (2048, 16384)
 
@@ -27,13 +30,17 @@ def per_agent(
     trace_dtype: torch.dtype = torch.float32,
     steps: int = 20,
     repeats: int = 3,
+    circuit: dict[str, Any] | None = None,
 ) -> tuple[float, float, tuple[float, float]]:
     """(bytes per agent, fixed bytes, (least, most) bytes per agent) from the peak memory at two
     batch sizes: the median over ``repeats`` pairs of fresh processes on the CPU, one on CUDA
-    (whose peak allocation does not depend on the layout)."""
+    (whose peak allocation does not depend on the layout). ``circuit``: parameters over the
+    default (``--circuit NAME=VALUE`` items as a dict), for an opt-in's cost."""
+    settings = json.dumps(circuit or {})
+    CircuitParams().replace(**(circuit or {}))  # a bad name or value fails here, not in a child
     fits = []
     for _ in range(repeats if device.type == "cpu" else 1):
-        peaks = [_peak_in_child(batch, device, compiled, trace_dtype, steps) for batch in BATCHES]
+        peaks = [_peak_in_child(batch, device, compiled, trace_dtype, steps, settings) for batch in BATCHES]
         slope = (peaks[1] - peaks[0]) / (BATCHES[1] - BATCHES[0])
         fits.append((slope, peaks[0] - slope * BATCHES[0]))
     slopes = [slope for slope, _ in fits]
@@ -41,15 +48,19 @@ def per_agent(
     return median, fits[slopes.index(median)][1], (min(slopes), max(slopes))
 
 
-def _peak_in_child(batch: int, device: torch.device, compiled: bool, trace_dtype: torch.dtype, steps: int) -> float:
+def _peak_in_child(
+    batch: int, device: torch.device, compiled: bool, trace_dtype: torch.dtype, steps: int, settings: str
+) -> float:
     dtype = str(trace_dtype).removeprefix("torch.")
-    code = f"from nmgym.bench.memory import peak; peak({batch}, {str(device)!r}, {compiled}, {dtype!r}, {steps})"
+    arguments = f"{batch}, {str(device)!r}, {compiled}, {dtype!r}, {steps}, {settings!r}"
+    code = f"from nmgym.bench.memory import peak; peak({arguments})"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(json.loads(done.stdout.strip().splitlines()[-1])["peak_bytes"])
 
 
-def peak(batch: int, device: str, compiled: bool, trace_dtype: str, steps: int) -> None:
-    """Run the default circuit on ReversalBandit for ``steps`` steps; print the peak memory."""
+def peak(batch: int, device: str, compiled: bool, trace_dtype: str, steps: int, settings: str = "{}") -> None:
+    """Run the circuit (``settings``: JSON of parameters over the default) on ReversalBandit for
+    ``steps`` steps; print the peak memory."""
     from agents.plastic import PlasticAgent
     from nmgym.tasks import TASKS
 
@@ -60,6 +71,7 @@ def peak(batch: int, device: str, compiled: bool, trace_dtype: str, steps: int) 
         device=dev,
         compile=compiled,
         trace_dtype=getattr(torch, trace_dtype),
+        params=CircuitParams().replace(**json.loads(settings)),
     )
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
