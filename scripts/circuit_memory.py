@@ -5,8 +5,9 @@ Usage: python scripts/circuit_memory.py --circuit NAME=VALUE [--circuit ...] [--
 Each side's bytes per agent is the slope of the peak resident memory between two batch sizes of
 ReversalBandit's agent loop, each run in a fresh process (:mod:`nmgym.bench.memory`; the median
 of ``--repeats`` pairs, since glibc keeps a varying share of freed memory resident). Each line
-gives a side's median and spread, beside what the tensors the circuit holds count (weights,
-traces and state; the measure adds the task's, the step's temporaries and the allocator's slack).
+gives a side's median and spread, beside the bytes of the tensors the circuit holds as attributes
+(weights, traces and state; the measure adds the task's, the step's temporaries and the
+allocator's slack).
 """
 
 from __future__ import annotations
