@@ -23,6 +23,7 @@ from nmgym.circuit.circuit import (
     sensory_rise,
     track_whitening,
     trial_locked_expectation,
+    unpredicted_rise,
     whiten_tags,
 )
 from nmgym.circuit.plasticity import capture, matvec, tag
@@ -808,6 +809,52 @@ def test_a_per_channel_transient_boosts_each_channel_by_its_own_rise():
     assert torch.equal(c.ach_phasic, own.amax(-1))
     plain.forward((1.0 + 2.0 * own) * odd)
     assert torch.allclose(c.h, plain.h, atol=1e-6)
+
+
+def test_relevance_amplifies_only_the_rise_a_trial_does_not_predict_by_hand():
+    x = torch.tensor([[2.0, 2.0, 0.5]])
+    mean, var, seen = torch.zeros(1, 3), torch.ones(1, 3), torch.full((1,), 20.0)
+    rise = sensory_rise(x, mean, var, seen, rate=0.1)  # the mean moves to 0.1 x first: rises 0.9 x
+    expected = torch.tensor([[2.0, 1.0, 0.0]])  # what each channel's step of the trial predicts
+    unpredicted = unpredicted_rise(x, rise, mean, var, expected)
+    # fully predicted; 1 above the expectation (in the moved variance's units); above the running mean
+    moved = [1.0 + 0.1 * (1.8**2 - 1.0), 1.0 + 0.1 * (0.45**2 - 1.0)]
+    assert unpredicted[0].tolist() == pytest.approx([0.0, 1.0 / math.sqrt(moved[0] + 1e-4), rise[0, 2].item()])
+    assert rise[0, 2].item() < 0.45 / math.sqrt(moved[1] + 1e-4)  # never more than the rise
+    ratio = torch.tensor([[3.0, 2.0, 0.5]])
+    each = cholinergic_transient(rise, ratio, 8.0, 1.0, per_channel=True, unpredicted=unpredicted)
+    # amplification (ratio above 1) acts on the unpredicted part; suppression on the whole rise
+    r = rise[0].tolist()
+    surprise = torch.tensor([r[0] + 2.0 * 0.0, r[1] + 1.0 * unpredicted[0, 1].item(), 0.5 * r[2]])
+    assert each[0].tolist() == pytest.approx(torch.sigmoid(8.0 * (surprise - 1.0)).tolist(), rel=1e-5)
+    # nothing predicted: the relevance-weighted rise as without expectations
+    unexpected = cholinergic_transient(rise, ratio, 8.0, 1.0, per_channel=True, unpredicted=rise)
+    assert torch.allclose(unexpected, cholinergic_transient(rise, ratio, 8.0, 1.0, per_channel=True), rtol=1e-6)
+
+
+def test_an_input_at_the_same_step_of_every_trial_is_not_amplified_by_its_relevance():
+    """ach_trial_locked_steps: a relevant channel that rises at the same step of every trial (a
+    fixation light) evokes only the transient its rise alone would; at another step it surprises."""
+    steps, circuits, at_step_1 = 4, {}, {}
+    for locked in (0, steps):
+        c = make(D=2, ach_transient=2.0, ach_trial_locked_steps=locked, **NO_LEARNING)
+        c.relevance = torch.tensor([[4.0, 1.0], [4.0, 1.0]])  # channel 0 is relevant: ratio 1.6
+        for _ in range(200):
+            for t in range(steps):
+                c.forward(torch.tensor([[float(t == 1), 0.0]] * 2), reset=torch.full((2,), t == 0))
+                if t == 1:
+                    at_step_1[locked] = c.ach_phasic.clone()
+        circuits[locked] = c
+    # at step 1 the rise is 0.75 / 0.43 = 1.7 standard deviations, weighted 1.6 without expectations
+    assert at_step_1[0].min() > 0.9 and at_step_1[steps].max() < 0.2
+    assert at_step_1[steps].min() > 0.01  # the rise alone, unweighted: sigmoid(8 (1.7 - 2))
+    for c in circuits.values():  # the same rise one step late: unpredicted, amplified by both
+        c.forward(torch.tensor([[0.0, 0.0]] * 2), reset=torch.ones(2, dtype=torch.bool))
+        c.forward(torch.tensor([[0.0, 0.0]] * 2))
+        c.forward(torch.tensor([[1.0, 0.0]] * 2))
+        assert c.ach_phasic.min() > 0.9
+    with pytest.raises(ValueError, match="ach_trial_locked_steps"):
+        CircuitParams(ach_trial_locked_steps=-1)
 
 
 def test_persistent_activity_by_hand():

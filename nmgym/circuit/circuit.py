@@ -425,7 +425,12 @@ def sensory_rise(
 
 
 def cholinergic_transient(
-    rise: torch.Tensor, ratio: torch.Tensor, slope: float, threshold: float, per_channel: bool = False
+    rise: torch.Tensor,
+    ratio: torch.Tensor,
+    slope: float,
+    threshold: float,
+    per_channel: bool = False,
+    unpredicted: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Phasic ACh ``[B]`` on a surprising attended input (Parikh et al. 2007; Hasselmo & Sarter 2011).
 
@@ -435,9 +440,26 @@ def cholinergic_transient(
     attended channel, so the largest weighted rise sets it: averaged over the channels, a brief
     signal was diluted by the channels that did not change. ``per_channel``: each channel's own
     ``sigmoid(slope * (w_i rise_i - threshold))``, ``[B, D]``, whose largest is the transient above.
+    ``unpredicted`` (``[B, D]``, from :func:`unpredicted_rise`): relevance amplifies only that part
+    of the rise, ``min(w, 1) rise + relu(w - 1) unpredicted``, and still suppresses all of it.
     """
-    surprise = ratio * rise
+    if unpredicted is None:
+        surprise = ratio * rise
+    else:
+        surprise = ratio.clamp(max=1.0) * rise + (ratio - 1.0).clamp(min=0.0) * unpredicted
     return torch.sigmoid(slope * ((surprise if per_channel else surprise.amax(-1)) - threshold))
+
+
+def unpredicted_rise(
+    x: torch.Tensor, rise: torch.Tensor, mean: torch.Tensor, var: torch.Tensor, expected: torch.Tensor
+) -> torch.Tensor:
+    """The part of each channel's rise (``[B, D]``, from :func:`sensory_rise`, which has moved the
+    running ``mean`` and ``var``) above its trial-locked expectation ``expected`` (``[B, D]``, from
+    :func:`trial_locked_expectation`), in the same standard deviations:
+    ``min(rise, relu(x - max(mean, expected)) / sd)``. An input with the same time course in every
+    trial (fixation, a go signal) rises above its running mean but not above what its step predicts."""
+    above = (x - torch.maximum(mean, expected)).clamp(min=0.0) / (var + 1e-4).sqrt()
+    return torch.minimum(rise, above)
 
 
 def salience_competition(
@@ -1096,7 +1118,10 @@ class Circuit:
         # steps), the visits to each, and each agent's step (-1: before the first input).
         T = p.trial_locked_steps
         hidden, actor = T > 0 and p.hidden_covariance, T > 0 and p.trial_locked_actor
-        self.trial_step = torch.full((B,), -1, dtype=torch.int64, device=self.device) if hidden or actor else None
+        sensory = p.ach_trial_locked_steps > 0 and p.ach_transient > 0
+        self.trial_step = (
+            torch.full((B,), -1, dtype=torch.int64, device=self.device) if hidden or actor or sensory else None
+        )
         self.trial_visits = torch.zeros(B, T, **kw) if hidden or actor else None
         self.expected_input = torch.zeros(B, T, D, **kw) if hidden else None
         self.expected_readout = torch.zeros(B, T, K * N + M + D, **kw) if actor else None
@@ -1129,6 +1154,11 @@ class Circuit:
         self.sensory_var = torch.ones(B, D - 1, **kw)
         self.sensory_seen = torch.zeros(B, **kw)  # inputs seen: the mean is exact until 1 / rate
         self.ach_phasic = torch.zeros(B, **kw)
+        # The inputs expected at each step of a trial, for what of a rise relevance amplifies.
+        self.expected_sensory = self.sensory_visits = None
+        if sensory:
+            self.expected_sensory = torch.zeros(B, p.ach_trial_locked_steps, D - 1, **kw)
+            self.sensory_visits = torch.zeros(B, p.ach_trial_locked_steps, **kw)
         self._no_boost = torch.ones(B, 1, **kw)
         self._phasic_scale = 0.0 if self.lesion.ach.clamp is not None else self.lesion.ach.scale
         self.ach_tonic = self.ach = modulate(torch.ones(B, **kw), self.lesion.ach)
@@ -1229,8 +1259,14 @@ class Circuit:
             # Per channel ([B, D]) where the boost or the persistent units need it; the level
             # recorded (and every channel's boost, without ach_transient_per_channel) is the largest.
             per_channel = p.ach_transient_per_channel or units
+            unpredicted = None
+            if self.expected_sensory is not None:
+                assert self.sensory_visits is not None
+                step, rate = self._trial_locked_step(self.sensory_visits, p.covariance_rate)
+                expected = trial_locked_expectation(self.expected_sensory, step, rate, x)
+                unpredicted = unpredicted_rise(x, rise, self.sensory_mean, self.sensory_var, expected)
             transient = self._phasic_scale * cholinergic_transient(
-                rise, ratio, p.ach_transient_slope, p.ach_transient_threshold, per_channel
+                rise, ratio, p.ach_transient_slope, p.ach_transient_threshold, per_channel, unpredicted
             )
             self.ach_phasic = transient.amax(-1) if per_channel else transient
             boost = 1.0 + p.ach_transient * (
@@ -1311,8 +1347,8 @@ class Circuit:
             agrel = fed_back if self.p.chosen_feedback else chosen_feedback(onehot, self.probs)
             self.relearn_feedback = agrel - choice
         expected_input = actor_expected = None
-        if self.trial_step is not None:
-            step, rate = self._trial_locked_step()
+        if self.trial_visits is not None:
+            step, rate = self._trial_locked_step(self.trial_visits, self.p.trial_locked_rate)
             if self.expected_input is not None:
                 expected_input = trial_locked_expectation(self.expected_input, step, rate, gx)
             if self.expected_readout is not None:
@@ -1378,15 +1414,16 @@ class Circuit:
         self.keep = torch.ones_like(self.keep)
         return action
 
-    def _trial_locked_step(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The row of the trial-locked expectations each agent is at (``[B]``: its step of the trial,
-        later steps sharing the last) and its rate (``[B, 1]``), counting this visit: the exact mean
-        over the visits to that step until ``1 / trial_locked_rate``, then that rate."""
-        assert self.trial_step is not None and self.trial_visits is not None
-        step = self.trial_step.clamp(0, self.p.trial_locked_steps - 1)
-        visits = self.trial_visits.gather(1, step.unsqueeze(-1)).add_(1.0)
-        self.trial_visits.scatter_(1, step.unsqueeze(-1), visits)
-        return step, averaging_rate(visits, self.p.trial_locked_rate)
+    def _trial_locked_step(self, visits: torch.Tensor, rate: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """The row of trial-locked expectations each agent is at (``[B]``: its step of the trial,
+        later steps sharing the last of ``visits``' ``[B, steps]`` rows) and its rate (``[B, 1]``),
+        counting this visit in ``visits``: the exact mean over the visits to that step until
+        ``1 / rate``, then ``rate``."""
+        assert self.trial_step is not None
+        step = self.trial_step.clamp(0, visits.shape[1] - 1)
+        seen = visits.gather(1, step.unsqueeze(-1)).add_(1.0)
+        visits.scatter_(1, step.unsqueeze(-1), seen)
+        return step, averaging_rate(seen, rate)
 
     # ------------------------------------------------------------------ settle
     def settle(self) -> None:

@@ -82,6 +82,7 @@ class CircuitParams(Replaceable):
     ach_transient_threshold: float = 2.0
     ach_transient_slope: float = 8.0
     ach_transient_per_channel: bool = True
+    ach_trial_locked_steps: int = 0
     ach_competition: float = 6.0
     ach_competition_threshold: float = 1.0
     ach_persistence: float = 0.0
@@ -140,6 +141,7 @@ class CircuitParams(Replaceable):
         check_float(self, "tau_labile", low=0.0, open_low=True)
         check_float(self, "covariance_rate", low=0.0, high=1.0)
         check_int(self, "trial_locked_steps", low=0)
+        check_int(self, "ach_trial_locked_steps", low=0)
         check_float(self, "trial_locked_rate", low=0.0, high=1.0, open_low=True)
         for name in (
             "actor_input",
@@ -224,6 +226,9 @@ DESCRIPTIONS: dict[str, str] = {
     "ach_transient_slope": "slope of the transient's sigmoid in that rise",
     "ach_transient_per_channel": "each channel's drive boosted by its own rise's transient (False: every channel by"
     " the largest, the default before; docs/open-problems.md)",
+    "ach_trial_locked_steps": "relevance amplifies (ratio above 1) only the part of an input's rise above what is"
+    " expected at its step of the trial, kept for this many steps of a trial (later steps share the last);"
+    " it suppresses (ratio below 1) the whole rise (0: amplifies the whole rise)",
     "ach_competition": "bottom-up capture by salient inputs, released as ACh falls: each channel's gain divided by"
     " 1 + ach_competition relu(1 - ACh) (the other channels' salience past the threshold) (0: off)",
     "ach_competition_threshold": "salience past which an input captures gain: its rise above its running mean, in"
