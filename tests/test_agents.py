@@ -57,6 +57,7 @@ def test_a_single_gym_env_gives_the_kernels_run(name, kwargs):
         ("ReversalBandit", {"actor_whitening": 0.5}),  # batched factorisations per agent
         ("SustainedAttention", {"ach_persistence": 1.0}),  # each agent's units released by its own transients
         ("WaitForReward", {"trial_locked_steps": 64}),  # each agent at its own step of trials of its own length
+        ("WaitForReward", {"ach_trial_locked_steps": 8}),  # the same for ACh's expectations
     ],
 )
 def test_a_batched_run_equals_the_same_agents_run_one_at_a_time(task, settings):
