@@ -89,7 +89,7 @@ Per agent and step (DESIGN.md section 5):
   CueReward"). Not the default: ``nmgym reproduce
   --quick --circuit ach_trial_locked_steps=16`` holds 27, 27, 27, 26, 26, 27 rows at seeds 0-5;
   at seeds 3 and 4 the ``da:delay=20`` circuit's median at D = 0 is 0.888 and 0.86 (bar 0.8;
-  with the default 0.535 at seed 3): most of its agents end far from chance there, more of them
+  with the default 0.532 at seed 3): most of its agents end far from chance there, more of them
   right than wrong (above 0.75 / below 0.25 correct: 13 / 0 of 20 at seed 3, 11 / 3 at seed 4;
   the default 3 / 1 at seed 3). Whether they learn from what the tag keeps of the choice 20 steps
   on (``exp(-2)``) or walk to one mapping is not settled (docs/open-problems.md).
