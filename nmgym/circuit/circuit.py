@@ -85,14 +85,15 @@ Per agent and step (DESIGN.md section 5):
   --circuit ach_trial_locked_steps=16``, the last fifth: CueReward 0.878 -> 0.909 (the mean over
   seeds 1-10), SustainedAttention (without the distractor) 0.849 -> 0.845 (lower at 8 of seeds
   1-10), CrossAreaXOR 0.937 -> 0.943 and DistalReward 0.987 -> 0.995 (seeds 1-3), ReversalBandit
-  (one channel) unchanged bitwise; WaitForReward in docs/open-problems.md ("What phasic ACh cost
-  CueReward"). Not the default: ``nmgym reproduce
-  --quick --circuit ach_trial_locked_steps=16`` holds 27, 27, 27, 26, 26, 27 rows at seeds 0-5;
-  at seeds 3 and 4 the ``da:delay=20`` circuit's median at D = 0 is 0.888 and 0.86 (bar 0.8;
-  with the default 0.532 at seed 3): most of its agents end far from chance there, more of them
-  right than wrong (above 0.75 / below 0.25 correct: 13 / 0 of 20 at seed 3, 11 / 3 at seed 4;
-  the default 3 / 1 at seed 3). Whether they learn from what the tag keeps of the choice 20 steps
-  on (``exp(-2)``) or walk to one mapping is not settled (docs/open-problems.md).
+  (one channel) unchanged bitwise, WaitForReward 0.937 -> 0.924 (seeds 1-5; docs/open-problems.md,
+  "What phasic ACh cost CueReward"). Not the default: ``nmgym reproduce --quick --circuit
+  ach_trial_locked_steps=16`` holds 27, 27, 27, 26, 26, 27 rows at seeds 0-5; at seeds 3 and 4
+  the ``da:delay=20`` circuit's median at D = 0 is 0.888 and 0.86 (bar 0.8; with the default
+  0.532 at seed 3). The tags are wiped at each trial's end, so that dopamine never meets the
+  choice's tag; the agents learn through NE, mostly its resets, which read the reward rate
+  without dopamine's delay (with ``+ne`` the bias to the right mapping goes; dopamine 300 steps
+  late tilts it further). A reading: a fall of the reward rate resets the labile readout, undoing
+  a walk that goes wrong and keeping one that goes right; with the option more walks end sure.
 * **Areas**: ``h_k <- h_k + a * (tanh(G * (W_in (b g x) + W_loc h_k + c * W_lr h_other) + noise) - h_k)``
   with per-unit leak ``a`` (log-spaced: slow units keep time), NE gain ``G``, coupling ``c`` and
   the transient's boost ``b``.
