@@ -812,20 +812,21 @@ def test_a_per_channel_transient_boosts_each_channel_by_its_own_rise():
 
 
 def test_relevance_amplifies_only_the_rise_a_trial_does_not_predict_by_hand():
-    x = torch.tensor([[2.0, 2.0, 0.5]])
-    mean, var, seen = torch.zeros(1, 3), torch.ones(1, 3), torch.full((1,), 20.0)
+    x = torch.tensor([[2.0, 2.0, 0.5, 0.0]])
+    mean, var, seen = torch.zeros(1, 4), torch.ones(1, 4), torch.full((1,), 20.0)
     rise = sensory_rise(x, mean, var, seen, rate=0.1)  # the mean moves to 0.1 x first: rises 0.9 x
-    expected = torch.tensor([[2.0, 1.0, 0.0]])  # what each channel's step of the trial predicts
-    unpredicted = unpredicted_rise(x, rise, mean, var, expected)
-    # fully predicted; 1 above the expectation (in the moved variance's units); above the running mean
-    moved = [1.0 + 0.1 * (1.8**2 - 1.0), 1.0 + 0.1 * (0.45**2 - 1.0)]
-    assert unpredicted[0].tolist() == pytest.approx([0.0, 1.0 / math.sqrt(moved[0] + 1e-4), rise[0, 2].item()])
-    assert rise[0, 2].item() < 0.45 / math.sqrt(moved[1] + 1e-4)  # never more than the rise
-    ratio = torch.tensor([[3.0, 2.0, 0.5]])
+    expected = torch.tensor([[2.0, 1.0, 0.0, 1.0]])  # what each channel's step of the trial predicts
+    unpredicted = unpredicted_rise(x, rise, mean, expected)
+    # fully predicted; 1 above the expectation, in the rise's units (the variance before it moved);
+    # above the running mean, so all of the rise; no rise at all (0 / 0 guarded)
+    sd = math.sqrt(1.0 + 1e-4)
+    assert unpredicted[0].tolist() == pytest.approx([0.0, 1.0 / sd, 0.45 / sd, 0.0])
+    assert torch.equal(unpredicted[0, 2:], rise[0, 2:])
+    ratio = torch.tensor([[3.0, 2.0, 0.5, 1.0]])
     each = cholinergic_transient(rise, ratio, 8.0, 1.0, per_channel=True, unpredicted=unpredicted)
     # amplification (ratio above 1) acts on the unpredicted part; suppression on the whole rise
     r = rise[0].tolist()
-    surprise = torch.tensor([r[0] + 2.0 * 0.0, r[1] + 1.0 * unpredicted[0, 1].item(), 0.5 * r[2]])
+    surprise = torch.tensor([r[0] + 2.0 * 0.0, r[1] + 1.0 * unpredicted[0, 1].item(), 0.5 * r[2], 0.0])
     assert each[0].tolist() == pytest.approx(torch.sigmoid(8.0 * (surprise - 1.0)).tolist(), rel=1e-5)
     # nothing predicted: the relevance-weighted rise as without expectations
     unexpected = cholinergic_transient(rise, ratio, 8.0, 1.0, per_channel=True, unpredicted=rise)

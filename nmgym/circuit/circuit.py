@@ -474,16 +474,15 @@ def cholinergic_transient(
     return torch.sigmoid(slope * ((surprise if per_channel else surprise.amax(-1)) - threshold))
 
 
-def unpredicted_rise(
-    x: torch.Tensor, rise: torch.Tensor, mean: torch.Tensor, var: torch.Tensor, expected: torch.Tensor
-) -> torch.Tensor:
+def unpredicted_rise(x: torch.Tensor, rise: torch.Tensor, mean: torch.Tensor, expected: torch.Tensor) -> torch.Tensor:
     """The part of each channel's rise (``[B, D]``, from :func:`sensory_rise`, which has moved the
-    running ``mean`` and ``var``) above its trial-locked expectation ``expected`` (``[B, D]``, from
-    :func:`trial_locked_expectation`), in the same standard deviations:
-    ``min(rise, relu(x - max(mean, expected)) / sd)``. An input with the same time course in every
-    trial (fixation, a go signal) rises above its running mean but not above what its step predicts."""
-    above = (x - torch.maximum(mean, expected)).clamp(min=0.0) / (var + 1e-4).sqrt()
-    return torch.minimum(rise, above)
+    running ``mean``) above its trial-locked expectation ``expected`` (``[B, D]``, from
+    :func:`trial_locked_expectation`): the rise times the fraction of ``x - mean`` that is also
+    above ``expected``, so in the rise's own standard deviations and never more than it. An input
+    with the same time course in every trial (fixation, a go signal) rises above its running mean
+    but not above what its step predicts."""
+    above = (x - torch.maximum(mean, expected)).clamp(min=0.0)
+    return rise * above / (x - mean).clamp(min=1e-12)  # where x <= mean the rise and `above` are 0
 
 
 def salience_competition(
@@ -1288,7 +1287,7 @@ class Circuit:
                 assert self.sensory_visits is not None
                 step, rate = self._trial_locked_step(self.sensory_visits, p.covariance_rate)
                 expected = trial_locked_expectation(self.expected_sensory, step, rate, x)
-                unpredicted = unpredicted_rise(x, rise, self.sensory_mean, self.sensory_var, expected)
+                unpredicted = unpredicted_rise(x, rise, self.sensory_mean, expected)
             transient = self._phasic_scale * cholinergic_transient(
                 rise, ratio, p.ach_transient_slope, p.ach_transient_threshold, per_channel, unpredicted
             )
