@@ -76,19 +76,20 @@ Per agent and step (DESIGN.md section 5):
   a rise above what the trial's time course predicts, the input's mean at the same step of past
   trials (one row per step, steps after ``T`` sharing the last; the exact mean until
   ``1 / covariance_rate`` visits, then a running one): ``s_i = min(w_i, 1) rise_i + relu(w_i - 1)
-  u_i``, with ``u_i`` the rise above the larger of the running mean and that expectation.
+  u_i``, with ``u_i`` the part of the rise above the larger of the running mean and that
+  expectation (:func:`unpredicted_rise`).
   Suppression (``w < 1``) still acts on the whole rise, so an irrelevant channel's noise stays
   quiet. On CueReward fixation's synapses drift more than any cue's (its relevance ratio 3.4, the
   cues' 0.36-0.65), so fixation, the same in every trial, evoked a full transient at each of its
   three steps and drove the areas sevenfold: 2.93 transients a trial, with it 0.06 (the go
   signal's 0.90 -> 0.76, the cues' unchanged; seed 1). ``nmgym train TASK --agents 64 --seed S
-  --circuit ach_trial_locked_steps=16``, the last fifth: CueReward 0.878 -> 0.909 (the mean over
-  seeds 1-10), SustainedAttention (without the distractor) 0.849 -> 0.845 (lower at 8 of seeds
-  1-10), CrossAreaXOR 0.937 -> 0.943 and DistalReward 0.987 -> 0.995 (seeds 1-3), ReversalBandit
+  --circuit ach_trial_locked_steps=16``, the last fifth: CueReward 0.878 -> 0.911 (the mean over
+  seeds 1-10), SustainedAttention (without the distractor) 0.849 -> 0.847 (lower at 7 of seeds
+  1-10), CrossAreaXOR 0.937 -> 0.944 and DistalReward 0.987 -> 0.995 (seeds 1-3), ReversalBandit
   (one channel) unchanged bitwise, WaitForReward 0.937 -> 0.924 (seeds 1-5; docs/open-problems.md,
   "What phasic ACh cost CueReward"). Not the default: ``nmgym reproduce --quick --circuit
   ach_trial_locked_steps=16`` holds 27, 27, 27, 26, 26, 27 rows at seeds 0-5; at seeds 3 and 4
-  the ``da:delay=20`` circuit's median at D = 0 is 0.888 and 0.86 (bar 0.8; with the default
+  the ``da:delay=20`` circuit's median at D = 0 is 0.84 and 0.892 (bar 0.8; with the default
   0.532 at seed 3). The tags are wiped at each trial's end, so that dopamine never meets the
   choice's tag; the agents learn through NE, mostly its resets, which read the reward rate
   without dopamine's delay (with ``+ne`` the bias to the right mapping goes; dopamine 300 steps
