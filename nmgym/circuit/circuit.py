@@ -82,7 +82,7 @@ Per agent and step (DESIGN.md section 5):
   quiet. On CueReward fixation's synapses drift more than any cue's (its relevance ratio 3.4, the
   cues' 0.36-0.65), so fixation, the same in every trial, evoked a full transient at each of its
   three steps and drove the areas sevenfold: 2.93 transients a trial, with it 0.06 (the go
-  signal's 0.90 -> 0.76, the cues' unchanged; seed 1). ``nmgym train TASK --agents 64 --seed S
+  signal's 0.90 -> 0.74, the cues' unchanged; seed 1). ``nmgym train TASK --agents 64 --seed S
   --circuit ach_trial_locked_steps=16``, the last fifth: CueReward 0.878 -> 0.911 (the mean over
   seeds 1-10), SustainedAttention (without the distractor) 0.849 -> 0.847 (lower at 7 of seeds
   1-10), CrossAreaXOR 0.937 -> 0.944 and DistalReward 0.987 -> 0.995 (seeds 1-3), ReversalBandit
