@@ -320,21 +320,26 @@ def test_an_input_the_same_on_every_trial_moves_none_of_its_synapses_onto_the_ar
     """What every trial shares at a step (fixation, a go signal) has no presynaptic factor under
     the trial-locked expectation, so no dopamine moves its input synapses, while a channel that
     differs between trials does move; with one running mean over every step
-    (``trial_locked_steps=0``, the previous circuit) both move."""
+    (``trial_locked_steps=0``, the previous circuit), or with the trial-locked expectation kept
+    for the actor only (``trial_locked_hidden=False``), both move."""
     generator = torch.Generator().manual_seed(1)
     inputs = torch.zeros(6, 3, 2, 3)
     inputs[:, :, :, 0] = torch.tensor([1.0, 0.0, 1.0]).view(1, 3, 1)  # the same time course in every trial
     inputs[:, :, :, 1] = torch.rand(6, 3, 2, generator=generator)
     rewards = torch.randn(6, 3, 2, generator=generator)
     moved = {}
-    for steps in (64, 0):
-        c = make(ach_attention=0.0, trial_locked_steps=steps)  # input gain 1: the channel's input is the same
+    for steps, hidden in ((64, True), (0, True), (64, False)):
+        # input gain 1: the channel's input is the same
+        c = make(ach_attention=0.0, trial_locked_steps=steps, trial_locked_hidden=hidden)
         c.W_pi.copy_(0.3 * torch.randn(c.W_pi.shape, generator=torch.Generator().manual_seed(0)))
         before = c.W_in.clone()
         run_trials(c, inputs, rewards)
-        moved[steps] = (c.W_in - before).abs().amax(dim=(0, 1))  # per input channel
-    assert moved[64][0] == 0 and moved[64][1] > 1e-3
-    assert moved[0][0] > 1e-3 and moved[0][1] > 1e-3
+        moved[steps, hidden] = (c.W_in - before).abs().amax(dim=(0, 1))  # per input channel
+        assert (c.expected_input is not None) == (steps > 0 and hidden)
+        assert (c.expected_readout is not None) == (steps > 0)  # the actor's expectation either way
+    assert moved[64, True][0] == 0 and moved[64, True][1] > 1e-3
+    for both_move in ((0, True), (64, False)):
+        assert moved[both_move][0] > 1e-3 and moved[both_move][1] > 1e-3
 
 
 def test_the_actors_tag_sees_the_readout_minus_its_trial_locked_expectation_and_the_critics_the_running_mean():
@@ -1098,6 +1103,9 @@ def test_bad_construction_arguments():
         CircuitParams(trial_locked_steps=-1)
     with pytest.raises(ValueError, match="CircuitParams: trial_locked_rate=0"):
         CircuitParams(trial_locked_rate=0.0)
+    with pytest.raises(ValueError, match="trial_locked_steps=8 with trial_locked_hidden=False and trial_locked_actor"):
+        CircuitParams(trial_locked_steps=8, trial_locked_hidden=False, trial_locked_actor=False)
+    CircuitParams(trial_locked_hidden=False, trial_locked_actor=False)  # nothing trial-locked: allowed
 
 
 def test_policy_compression_descends_the_kl_to_the_marginal_policy_through_selective_weights():

@@ -172,9 +172,10 @@ Per agent and step (DESIGN.md section 5):
 * **Trial-locked expectations** (``trial_locked_steps``; off by default, 0; the covariance rule
   taken across trials, Sejnowski 1977, Loewenstein & Seung 2006; what is expected at a moment
   does not teach, as in predictive coding, Rao & Ballard 1999): with ``trial_locked_steps = T``
-  the hidden input tags subtract from each input the mean of that input at the same step of past
-  trials (one expectation per step of a trial, steps after ``T`` sharing the last; the exact
-  mean until ``1 / trial_locked_rate`` trials, then a running one), not its running mean over
+  and ``trial_locked_hidden`` (on with it) the hidden input tags subtract from each input the
+  mean of that input at the same step of past trials (one expectation per step of a trial,
+  steps after ``T`` sharing the last; the exact mean until ``1 / trial_locked_rate`` trials,
+  then a running one), not its running mean over
   every step; with ``trial_locked_actor`` (on with it) the actor's tag does the same with the
   readout, while the critic keeps the running mean (its values differ by step). An input with the
   same time course in every trial (fixation, a go signal) then has no presynaptic factor: dopamine
@@ -1141,7 +1142,7 @@ class Circuit:
         # The trial-locked expectations: one row per step of a trial (the last shared by later
         # steps), the visits to each, and each agent's step (-1: before the first input).
         T = p.trial_locked_steps
-        hidden, actor = T > 0 and p.hidden_covariance, T > 0 and p.trial_locked_actor
+        hidden, actor = T > 0 and p.hidden_covariance and p.trial_locked_hidden, T > 0 and p.trial_locked_actor
         sensory = p.ach_trial_locked_steps > 0 and p.ach_transient > 0
         self.trial_step = (
             torch.full((B,), -1, dtype=torch.int64, device=self.device) if hidden or actor or sensory else None

@@ -40,6 +40,7 @@ class CircuitParams(Replaceable):
     hidden_covariance: bool = True
     trial_locked_steps: int = 0
     trial_locked_rate: float = 0.05
+    trial_locked_hidden: bool = True
     trial_locked_actor: bool = True
     hidden_norm: bool = True
     chosen_feedback: bool = True
@@ -146,12 +147,18 @@ class CircuitParams(Replaceable):
         for name in (
             "actor_input",
             "hidden_covariance",
+            "trial_locked_hidden",
             "trial_locked_actor",
             "hidden_norm",
             "chosen_feedback",
             "ach_transient_per_channel",
         ):
             check_bool(self, name)
+        if self.trial_locked_steps > 0 and not (self.trial_locked_hidden or self.trial_locked_actor):
+            raise ValueError(
+                f"CircuitParams: trial_locked_steps={self.trial_locked_steps!r} with trial_locked_hidden=False and"
+                " trial_locked_actor=False expects nothing; set one of them to True, or trial_locked_steps=0"
+            )
 
 
 # What each parameter sets (``help(CircuitParams)`` and ``nmgym circuit`` list them).
@@ -171,10 +178,12 @@ DESCRIPTIONS: dict[str, str] = {
     "covariance_rate": "per step: running mean subtracted from presynaptic activity in the tags (0: plain Hebbian)",
     "lr_hidden": "learning rate of the areas' input, local and long-range weights",
     "hidden_covariance": "hidden tags see presynaptic activity minus its running mean",
-    "trial_locked_steps": "the input's mean in the hidden tags is the one expected at each of this many steps of a"
-    " trial (later steps share the last; 0: one running mean over every step)",
+    "trial_locked_steps": "steps of a trial with their own expectation of the hidden tags' input and the actor's"
+    " readout (later steps share the last; 0: one running mean over every step)",
     "trial_locked_rate": "per trial: rate of the trial-locked expectations (their exact mean until 1 / rate trials)",
-    "trial_locked_actor": "the actor's tags also see the readout minus its trial-locked expectation (the critic's"
+    "trial_locked_hidden": "the hidden input tags see the input minus its trial-locked expectation (False: the"
+    " running mean)",
+    "trial_locked_actor": "the actor's tags see the readout minus its trial-locked expectation (the critic's"
     " keep the running mean)",
     "hidden_norm": "hidden rates per unit divided by 1 + |pre|^2 (normalised LMS) instead of by the fan-in",
     "chosen_feedback": "hidden tags get the chosen action's weights against the others' (AGREL)",
