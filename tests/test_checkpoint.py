@@ -27,6 +27,11 @@ RUNS = {
     "plastic, NE and ACh lesions": (PlasticAgent, "SustainedAttention", {"lesion": "ne=0.3+ach:clamp=0.5"}),
     "plastic, transients": (PlasticAgent, "SustainedAttention", {}),
     "plastic, trial-locked": (PlasticAgent, "CueReward", {"params": CircuitParams(trial_locked_steps=4)}),
+    "plastic, trial-locked actor": (
+        PlasticAgent,
+        "CueReward",
+        {"params": CircuitParams(trial_locked_steps=4, trial_locked_hidden=False)},
+    ),
     "plastic, ACh trial-locked": (PlasticAgent, "CueReward", {"params": CircuitParams(ach_trial_locked_steps=4)}),
     "td": (TDAgent, "WaitForReward", {}),
     "ideal observer": (IDEAL_OBSERVERS["SustainedAttention"], "SustainedAttention", {}),

@@ -175,9 +175,9 @@ Per agent and step (DESIGN.md section 5):
   and ``trial_locked_hidden`` (on with it) the hidden input tags subtract from each input the
   mean of that input at the same step of past trials (one expectation per step of a trial,
   steps after ``T`` sharing the last; the exact mean until ``1 / trial_locked_rate`` trials,
-  then a running one), not its running mean over
-  every step; with ``trial_locked_actor`` (on with it) the actor's tag does the same with the
-  readout, while the critic keeps the running mean (its values differ by step). An input with the
+  then a running one), not its running mean over every step; with ``trial_locked_actor`` (on
+  with it) the actor's tag does the same with the readout, while the critic keeps the running
+  mean (its values differ by step). An input with the
   same time course in every trial (fixation, a go signal) then has no presynaptic factor: dopamine
   no longer drifts its synapses onto the areas, and ACh's relevance, which measures that drift,
   no longer turns attention from the cues to it. On CueReward that drift was most of what the
