@@ -90,13 +90,20 @@ def test_a_compiled_task_steps_as_the_eager_one(name):
 
 
 # The compiler fuses reductions in another order: float32 rounding, accumulated over 400 steps of
-# learning, relative to the weights' scale. Without cholinergic transients it stays below 2e-5;
-# a transient (a sigmoid of slope 8 on the relevance-weighted rise, boosting the drive up to 7x)
-# amplifies it about a hundredfold (1.3e-3 measured).
+# learning, relative to the weights' scale (each agent's largest difference over the largest
+# weight). Without cholinergic transients it stays below 2e-5; a transient (a sigmoid of slope 8
+# on the relevance-weighted rise, boosting the drive up to 7x) amplifies it about a hundredfold
+# (1.3e-3 measured; 1.7e-3 on an AMD EPYC host).
 # The persistent units (``ach_persistence``) add a readout input to the compiled forward step,
 # 5-HT's persistence (``action_persistence``) a bias to its logits. Trial-locked expectations
 # (``trial_locked_steps``; 4 steps, so CueReward's later steps share the last row) add a gather and
-# a scatter to the tags; without transients they raise the difference to 2.2e-4 (measured).
+# a scatter to the tags; without transients they raise the difference to 2.2e-4 (measured; 1e-5
+# on the AMD host).
+# A threshold (the transient's sigmoid, the persistent units' bound) can turn one agent's rounding
+# into a different event, which learning then carries: on the AMD host two of eight agents with
+# the persistent units reached 8e-3 and 1.1e-2 while the median agent stayed at 7e-5. So the
+# median agent must be within ``scale`` and every agent within ten times it: a kernel that
+# computed something else would move every agent, or one agent by the weights' own scale.
 @pytest.mark.parametrize(
     ("ach_transient", "ach_persistence", "action_persistence", "trial_locked_steps", "scale"),
     [
@@ -126,4 +133,5 @@ def test_a_compiled_circuit_learns_as_the_eager_one(
         assert torch.equal(data[0][key], data[1][key])
     for name in ("W_in", "W_loc", "W_lr", "W_pi", "W_v"):
         eager, compiled = getattr(runs[0].circuit, name), getattr(runs[1].circuit, name)
-        torch.testing.assert_close(compiled, eager, rtol=1e-4, atol=scale * float(eager.abs().max()))
+        per_agent = (compiled - eager).abs().flatten(1).amax(1) / eager.abs().max()
+        assert per_agent.median() <= scale and per_agent.max() <= 10 * scale, (name, per_agent.tolist())
