@@ -177,10 +177,10 @@ Per agent and step (DESIGN.md section 5):
   steps after ``T`` sharing the last; the exact mean until ``1 / trial_locked_rate`` trials,
   then a running one), not its running mean over every step; with ``trial_locked_actor`` (on
   with it) the actor's tag does the same with the readout, while the critic keeps the running
-  mean (its values differ by step). An input with the
-  same time course in every trial (fixation, a go signal) then has no presynaptic factor: dopamine
-  no longer drifts its synapses onto the areas, and ACh's relevance, which measures that drift,
-  no longer turns attention from the cues to it. On CueReward that drift was most of what the
+  mean (its values differ by step). An input with the same time course in every trial
+  (fixation, a go signal) then has no presynaptic factor: dopamine no longer drifts its synapses
+  onto the areas, and ACh's relevance, which measures that drift, no longer turns attention from
+  the cues to it. On CueReward that drift was most of what the
   areas' learning cost (freezing the fixation and go channels' input synapses, a diagnostic build:
   0.863 -> 0.949; the relevance of fixation was 2.11 against 0.22-0.38 for the cues, now 0.03).
   ``nmgym train TASK --agents 64 --seed S --circuit trial_locked_steps=64`` (the last fifth, seeds
