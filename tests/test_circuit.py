@@ -1105,7 +1105,10 @@ def test_bad_construction_arguments():
         CircuitParams(trial_locked_rate=0.0)
     with pytest.raises(ValueError, match="trial_locked_steps=8 with trial_locked_hidden=False and trial_locked_actor"):
         CircuitParams(trial_locked_steps=8, trial_locked_hidden=False, trial_locked_actor=False)
+    with pytest.raises(ValueError, match="trial_locked_steps=8 with hidden_covariance=False and trial_locked_actor"):
+        CircuitParams(trial_locked_steps=8, hidden_covariance=False, trial_locked_actor=False)
     CircuitParams(trial_locked_hidden=False, trial_locked_actor=False)  # nothing trial-locked: allowed
+    CircuitParams(trial_locked_steps=8, hidden_covariance=False)  # the actor's part alone
 
 
 def test_policy_compression_descends_the_kl_to_the_marginal_policy_through_selective_weights():

@@ -1449,7 +1449,7 @@ class Circuit:
         counting this visit in ``visits``: the exact mean over the visits to that step until
         ``1 / rate``, then ``rate``."""
         assert self.trial_step is not None
-        step = self.trial_step.clamp(0, visits.shape[1] - 1)
+        step = self.trial_step.clamp(max=visits.shape[1] - 1)  # from 0: forward() counted this step
         seen = visits.gather(1, step.unsqueeze(-1)).add_(1.0)
         visits.scatter_(1, step.unsqueeze(-1), seen)
         return step, averaging_rate(seen, rate)

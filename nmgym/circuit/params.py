@@ -154,10 +154,17 @@ class CircuitParams(Replaceable):
             "ach_transient_per_channel",
         ):
             check_bool(self, name)
-        if self.trial_locked_steps > 0 and not (self.trial_locked_hidden or self.trial_locked_actor):
+        # The hidden part works through the hidden covariance rule: it replaces that rule's running mean.
+        if self.trial_locked_steps > 0 and not (
+            (self.trial_locked_hidden and self.hidden_covariance) or self.trial_locked_actor
+        ):
+            flags = ("hidden_covariance", "trial_locked_hidden", "trial_locked_actor")
+            off = " and ".join(f"{name}=False" for name in flags if not getattr(self, name))
             raise ValueError(
-                f"CircuitParams: trial_locked_steps={self.trial_locked_steps!r} with trial_locked_hidden=False and"
-                " trial_locked_actor=False expects nothing; set one of them to True, or trial_locked_steps=0"
+                f"CircuitParams: trial_locked_steps={self.trial_locked_steps!r} with"
+                f" {off} expects nothing;"
+                " set trial_locked_actor=True, or trial_locked_hidden=True with hidden_covariance=True,"
+                " or trial_locked_steps=0"
             )
 
 
@@ -181,8 +188,8 @@ DESCRIPTIONS: dict[str, str] = {
     "trial_locked_steps": "steps of a trial with their own expectation of the hidden tags' input and the actor's"
     " readout (later steps share the last; 0: one running mean over every step)",
     "trial_locked_rate": "per trial: rate of the trial-locked expectations (their exact mean until 1 / rate trials)",
-    "trial_locked_hidden": "the hidden input tags see the input minus its trial-locked expectation (False: the"
-    " running mean)",
+    "trial_locked_hidden": "the hidden input tags see the input minus its trial-locked expectation instead of"
+    " hidden_covariance's running mean (False: the running mean)",
     "trial_locked_actor": "the actor's tags see the readout minus its trial-locked expectation (the critic's"
     " keep the running mean)",
     "hidden_norm": "hidden rates per unit divided by 1 + |pre|^2 (normalised LMS) instead of by the fan-in",
