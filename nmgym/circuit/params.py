@@ -161,8 +161,7 @@ class CircuitParams(Replaceable):
             flags = ("hidden_covariance", "trial_locked_hidden", "trial_locked_actor")
             off = " and ".join(f"{name}=False" for name in flags if not getattr(self, name))
             raise ValueError(
-                f"CircuitParams: trial_locked_steps={self.trial_locked_steps!r} with"
-                f" {off} expects nothing;"
+                f"CircuitParams: trial_locked_steps={self.trial_locked_steps!r} with {off} expects nothing;"
                 " set trial_locked_actor=True, or trial_locked_hidden=True with hidden_covariance=True,"
                 " or trial_locked_steps=0"
             )
