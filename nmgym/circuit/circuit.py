@@ -1146,7 +1146,7 @@ class Circuit:
         # The trial-locked expectations: one row per step of a trial (the last shared by later
         # steps), the visits to each, and each agent's step (-1: before the first input).
         T = p.trial_locked_steps
-        hidden, actor = T > 0 and p.hidden_covariance and p.trial_locked_hidden, T > 0 and p.trial_locked_actor
+        hidden, actor = p.trial_locked_parts
         sensory = p.ach_trial_locked_steps > 0 and p.ach_transient > 0
         self.trial_step = (
             torch.full((B,), -1, dtype=torch.int64, device=self.device) if hidden or actor or sensory else None

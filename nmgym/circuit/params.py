@@ -90,6 +90,13 @@ class CircuitParams(Replaceable):
     persistence_bound: float = 2.0
     persistence_retention: float = 0.5
 
+    @property
+    def trial_locked_parts(self) -> tuple[bool, bool]:
+        """Whether the hidden input tags' and the actor's trial-locked expectations are in use. The
+        hidden part works through the hidden covariance rule: it replaces that rule's running mean."""
+        steps = self.trial_locked_steps > 0
+        return steps and self.hidden_covariance and self.trial_locked_hidden, steps and self.trial_locked_actor
+
     def __post_init__(self) -> None:
         check_int(self, "n_areas", low=1)
         check_int(self, "units", low=1)
@@ -154,10 +161,7 @@ class CircuitParams(Replaceable):
             "ach_transient_per_channel",
         ):
             check_bool(self, name)
-        # The hidden part works through the hidden covariance rule: it replaces that rule's running mean.
-        if self.trial_locked_steps > 0 and not (
-            (self.trial_locked_hidden and self.hidden_covariance) or self.trial_locked_actor
-        ):
+        if self.trial_locked_steps > 0 and not any(self.trial_locked_parts):
             flags = ("hidden_covariance", "trial_locked_hidden", "trial_locked_actor")
             off = " and ".join(f"{name}=False" for name in flags if not getattr(self, name))
             raise ValueError(
