@@ -302,7 +302,8 @@ def test_trial_locked_expectations_are_exact_means_per_step_until_their_rate_and
         for b in range(2):
             step[b] = 0 if starts[t][b] else step[b] + 1
             seen[b][min(step[b], 2)].append(torch.cat([xs[t, b], torch.ones(1)]))  # the bias input last
-    assert c.trial_visits.tolist() == [[1, 1, 5], [4, 3, 0]]
+    assert c.expected_input.visits.tolist() == [[1, 1, 5], [4, 3, 0]]
+    assert c.expected_readout.visits.tolist() == [[1, 1, 5], [4, 3, 0]]
 
     def slow(values):  # the expectation's law, one visit at a time
         m = torch.zeros(4)
@@ -312,7 +313,7 @@ def test_trial_locked_expectations_are_exact_means_per_step_until_their_rate_and
 
     for b in range(2):
         for t in range(3):
-            torch.testing.assert_close(c.expected_input[b, t], slow(seen[b][t]), rtol=0, atol=1e-6)
+            torch.testing.assert_close(c.expected_input.rows[b, t], slow(seen[b][t]), rtol=0, atol=1e-6)
     assert not torch.allclose(slow(seen[0][2]), torch.stack(seen[0][2]).mean(0))  # the rate did act
 
 
@@ -1063,7 +1064,7 @@ def test_tag_lesion_leaves_only_the_present_step(actor_input, trial_locked_steps
     choice = torch.nn.functional.one_hot(torch.tensor([1, 1]), 2).float() - c.probs
     # The covariance rule's presynaptic term: the readout minus its running mean, or minus what is
     # expected at this step of the trial (at a first visit, the readout itself).
-    centred = c.readout - (c.readout_mean if trial_locked_steps == 0 else c.expected_readout[:, 1])
+    centred = c.readout - (c.readout_mean if trial_locked_steps == 0 else c.expected_readout.rows[:, 1])
     centred[:, -1] = 1.0
     if not actor_input:  # the actor learns from the areas and the bias, not from the input itself
         centred[:, c.K * c.N : -1] = 0.0

@@ -825,12 +825,32 @@ def trial_locked_expectation(
     """Move each agent's expectation of ``value`` (``[B, F]``) at its step of the trial towards it
     at ``rate`` (``[B, 1]``) and return it (``[B, F]``). ``expected`` (``[B, steps, F]``, in place)
     holds one row per step of a trial; ``step`` (``[B]``) is the row each agent is at (see
-    :meth:`Circuit._trial_locked_step`)."""
+    :meth:`TrialLockedMean.update`)."""
     index = step.view(-1, 1, 1).expand(-1, 1, expected.shape[-1])
     row = expected.gather(1, index).squeeze(1)
     row.add_(rate * (value - row))
     expected.scatter_(1, index, row.unsqueeze(1))
     return row
+
+
+class TrialLockedMean:
+    """What a value ``[B, F]`` is expected to be at each step of a trial: one row per step (the last
+    shared by later steps) in ``rows`` (``[B, steps, F]``) and the visits to each in ``visits``
+    (``[B, steps]``). Each row is the exact mean over its visits until ``1 / rate``, then a running
+    mean at ``rate``."""
+
+    def __init__(self, batch: int, steps: int, features: int, rate: float, **kw: Any) -> None:
+        self.rows = torch.zeros(batch, steps, features, **kw)
+        self.visits = torch.zeros(batch, steps, **kw)
+        self.rate = rate
+
+    def update(self, step: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        """Count this visit to each agent's ``step`` of the trial (``[B]``, from 0), move that step's
+        row towards ``value`` and return it (see :func:`trial_locked_expectation`)."""
+        row = step.clamp(max=self.visits.shape[1] - 1).unsqueeze(-1)
+        seen = self.visits.gather(1, row).add_(1.0)
+        self.visits.scatter_(1, row, seen)
+        return trial_locked_expectation(self.rows, row.squeeze(-1), averaging_rate(seen, self.rate), value)
 
 
 def capture_readouts(
@@ -1143,17 +1163,16 @@ class Circuit:
         self._whitening: tuple[torch.Tensor, torch.Tensor] | None = None
         self.input_mean = torch.zeros(B, D, **kw)
         self.h_mean = torch.zeros(B, K, N, **kw)
-        # The trial-locked expectations: one row per step of a trial (the last shared by later
-        # steps), the visits to each, and each agent's step (-1: before the first input).
-        T = p.trial_locked_steps
+        # The trial-locked expectations of the input and the readout, and each agent's step of the
+        # trial (-1: before the first input).
+        T, rate = p.trial_locked_steps, p.trial_locked_rate
         hidden, actor = p.trial_locked_parts
         sensory = p.ach_trial_locked_steps > 0 and p.ach_transient > 0
         self.trial_step = (
             torch.full((B,), -1, dtype=torch.int64, device=self.device) if hidden or actor or sensory else None
         )
-        self.trial_visits = torch.zeros(B, T, **kw) if hidden or actor else None
-        self.expected_input = torch.zeros(B, T, D, **kw) if hidden else None
-        self.expected_readout = torch.zeros(B, T, K * N + M + D, **kw) if actor else None
+        self.expected_input = TrialLockedMean(B, T, D, rate, **kw) if hidden else None
+        self.expected_readout = TrialLockedMean(B, T, K * N + M + D, rate, **kw) if actor else None
         # modulator state
         self.ne = torch.zeros(B, **kw)
         self.ne_short = torch.zeros(B, **kw)
@@ -1184,10 +1203,9 @@ class Circuit:
         self.sensory_seen = torch.zeros(B, **kw)  # inputs seen: the mean is exact until 1 / rate
         self.ach_phasic = torch.zeros(B, **kw)
         # The inputs expected at each step of a trial, for what of a rise relevance amplifies.
-        self.expected_sensory = self.sensory_visits = None
-        if sensory:
-            self.expected_sensory = torch.zeros(B, p.ach_trial_locked_steps, D - 1, **kw)
-            self.sensory_visits = torch.zeros(B, p.ach_trial_locked_steps, **kw)
+        self.expected_sensory = (
+            TrialLockedMean(B, p.ach_trial_locked_steps, D - 1, p.covariance_rate, **kw) if sensory else None
+        )
         self._no_boost = torch.ones(B, 1, **kw)
         self._phasic_scale = 0.0 if self.lesion.ach.clamp is not None else self.lesion.ach.scale
         self.ach_tonic = self.ach = modulate(torch.ones(B, **kw), self.lesion.ach)
@@ -1290,9 +1308,8 @@ class Circuit:
             per_channel = p.ach_transient_per_channel or units
             unpredicted = None
             if self.expected_sensory is not None:
-                assert self.sensory_visits is not None
-                step, rate = self._trial_locked_step(self.sensory_visits, p.covariance_rate)
-                expected = trial_locked_expectation(self.expected_sensory, step, rate, x)
+                assert self.trial_step is not None
+                expected = self.expected_sensory.update(self.trial_step, x)
                 unpredicted = unpredicted_rise(x, rise, self.sensory_mean, expected)
             transient = self._phasic_scale * cholinergic_transient(
                 rise, ratio, p.ach_transient_slope, p.ach_transient_threshold, per_channel, unpredicted
@@ -1376,12 +1393,12 @@ class Circuit:
             agrel = fed_back if self.p.chosen_feedback else chosen_feedback(onehot, self.probs)
             self.relearn_feedback = agrel - choice
         expected_input = actor_expected = None
-        if self.trial_visits is not None:
-            step, rate = self._trial_locked_step(self.trial_visits, self.p.trial_locked_rate)
-            if self.expected_input is not None:
-                expected_input = trial_locked_expectation(self.expected_input, step, rate, gx)
-            if self.expected_readout is not None:
-                actor_expected = trial_locked_expectation(self.expected_readout, step, rate, self.readout)
+        if self.expected_input is not None:
+            assert self.trial_step is not None
+            expected_input = self.expected_input.update(self.trial_step, gx)
+        if self.expected_readout is not None:
+            assert self.trial_step is not None
+            actor_expected = self.expected_readout.update(self.trial_step, self.readout)
         self.readout_norm, post = self._readout_tags(
             self.readout,
             self.readout_mean,
@@ -1442,17 +1459,6 @@ class Circuit:
             self._attend()
         self.keep = torch.ones_like(self.keep)
         return action
-
-    def _trial_locked_step(self, visits: torch.Tensor, rate: float) -> tuple[torch.Tensor, torch.Tensor]:
-        """The row of trial-locked expectations each agent is at (``[B]``: its step of the trial,
-        later steps sharing the last of ``visits``' ``[B, steps]`` rows) and its rate (``[B, 1]``),
-        counting this visit in ``visits``: the exact mean over the visits to that step until
-        ``1 / rate``, then ``rate``."""
-        assert self.trial_step is not None
-        step = self.trial_step.clamp(max=visits.shape[1] - 1)  # from 0: forward() counted this step
-        seen = visits.gather(1, step.unsqueeze(-1)).add_(1.0)
-        visits.scatter_(1, step.unsqueeze(-1), seen)
-        return step, averaging_rate(seen, rate)
 
     # ------------------------------------------------------------------ settle
     def settle(self) -> None:
