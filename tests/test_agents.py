@@ -50,6 +50,21 @@ def test_a_single_gym_env_gives_the_kernels_run(name, kwargs):
         assert torch.equal(kernel[key], single[key]), key
 
 
+def test_the_cholinergic_transients_slope_sets_the_transient_only():
+    """Three sigmoids read an event in an input's rise: ACh's transient, 5-HT persistence's release
+    and the persistent units' latch. Each has its own slope, so a sweep of ``ach_transient_slope``
+    with the transients off changes nothing, while either of the others changes the run."""
+
+    def rewards(**settings: float) -> torch.Tensor:
+        params = CircuitParams(ach_transient=0.0, ach_persistence=1.5, **settings)
+        return PlasticAgent(make_task("CueReward", 8, seed=0), params=params, seed=0).run(40)["reward"]
+
+    base = rewards()
+    assert torch.equal(rewards(ach_transient_slope=2.0), base)
+    assert not torch.equal(rewards(action_persistence_slope=2.0), base)
+    assert not torch.equal(rewards(persistence_slope=2.0), base)
+
+
 @pytest.mark.parametrize(
     "task, settings",
     [

@@ -112,18 +112,18 @@ Per agent and step (DESIGN.md section 5):
   persistent activity: Egorov, Hamam, Fransen, Hasselmo & Alonso 2002, where under muscarinic
   activation an entorhinal neuron holds a firing rate that each brief input steps up; Hasselmo &
   Stern 2006): the channel's attended input enters as far as its own transient lets it in,
-  ``m_i <- keep_i * m_i + ach_persistence * T_i * g_i x_i``. *Bottom-up*
-  (``persistence_bound``, 2; 0 switches it off): the channel's rise accumulates over the trial,
+  ``m_i <- keep_i * m_i + ach_persistence * T_i * g_i x_i``. *Bottom-up* (``persistence_bound``, 2;
+  0 switches it off): the channel's rise accumulates over the trial,
   ``e_i <- persistence_retention * e_i + rise_i``, and once it crosses the bound the input is
-  latched, ``m_i <- max(m_i, ach_persistence * sigmoid(slope * (e_i - bound)) * g_i x_i)``
-  (bounded accumulation of evidence, Gold & Shadlen 2007): a salient input crosses at once, a
-  one-step signal in noise seldom. A transient on another channel releases what is held
-  (``keep_i = 1 - max_(j != i) T_j``, from the next step, so the releasing event is read with
-  the memory). The ``ach`` lesion removes the cholinergic route and leaves the bottom-up one
-  (which nothing then releases before the trial ends), ``ach=0.5`` halves the cholinergic load,
-  and ``ach_transient=0`` leaves the bottom-up route alone. A leaky unit either forgets a
-  one-step signal before the response or, slow, takes it in weakly among the noise of every
-  other step; a persistent unit takes in what the transient marked.
+  latched, ``m_i <- max(m_i, ach_persistence * sigmoid(s (e_i - bound)) * g_i x_i)`` with ``s`` =
+  ``persistence_slope`` (8) (bounded accumulation of evidence, Gold & Shadlen 2007): a salient input
+  crosses at once, a one-step signal in noise seldom. A transient on another channel releases what
+  is held (``keep_i = 1 - max_(j != i) T_j``, from the next step, so the releasing event is read
+  with the memory). The ``ach`` lesion removes the cholinergic route and leaves the bottom-up one
+  (which nothing then releases before the trial ends), ``ach=0.5`` halves the cholinergic load, and
+  ``ach_transient=0`` leaves the bottom-up route alone. A leaky unit either forgets a one-step
+  signal before the response or, slow, takes it in weakly among the noise of every other step; a
+  persistent unit takes in what the transient marked.
   ``nmgym train TASK --agents 64 --seed S --circuit ach_persistence=1.5`` (the last fifth, seeds
   1-3; SustainedAttention without the distractor; AVX512 host), the default -> the units:
   SustainedAttention 0.854, 0.853, 0.853 -> 0.887, 0.902, 0.906; CueReward 0.891, 0.882, 0.878
@@ -345,23 +345,23 @@ Per agent and step (DESIGN.md section 5):
   gain on no-go trials and pushes toward going. The ``5ht`` lesion removes the inhibition.
   **Persistence of withholding** (``action_persistence``, 1; Soubrie 1986, serotonin's behavioural
   inhibition; Miyazaki et al. 2014 and Fonseca et al. 2015, where 5-HT promoted waiting; Lottem et
-  al. 2018, where it promoted persisting in foraging): where the task has a go action, the logit
-  of the trial's last action, if it was not go, gains ``action_persistence * 5-HT``, released as
-  an input rises past ``action_persistence_release`` (0.5) standard deviations (an event; the
-  sigmoid's slope is the transient's); the last action is forgotten at a trial's end. A choice
-  kernel, temporally extended exploration (Dabney, Ostrovski & Barreto 2021), of withholding only:
-  going is not persisted, and a task without a go action has none. WaitForReward's go action is
-  leaving, so both 5-HT terms act there: its critic's values a little below zero no longer pay for
-  leaving, and an agent at even odds holds long enough to be rewarded. Its stuck agents
-  (``scripts/wait_for_reward_stuck.py``; 2-4 of 64 never rewarded and 1-6 that stopped waiting
-  without either term) fall to none never rewarded and 0-1 that stopped (seeds 1-3): WaitForReward
-  0.822 / 0.876 / 0.809 / 0.882 / 0.889 -> 0.941 / 0.930 / 0.954 / 0.915 / 0.945 (``nmgym train``,
-  64 agents, seeds 1-5; the inhibition alone 0.898 / 0.859 / 0.850 / 0.880 / 0.873). CueReward and
-  CrossAreaXOR, whose go cue releases the persistence at the decision, do not move beyond the
-  seeds' spread (means over seeds 1-8 and 1-6: 0.880 -> 0.877, 0.940 -> 0.944). Released at 1
-  standard deviation instead, CrossAreaXOR's go cue (its inputs alternate every step) left half of
-  it at the decision and slowed learning. A persistence of every action (the first version) cost
-  SustainedAttention 0.015, whose choices before the response persisted
+  al. 2018, where it promoted persisting in foraging): where the task has a go action, the logit of
+  the trial's last action, if it was not go, gains ``action_persistence * 5-HT``, released as an
+  input rises past ``action_persistence_release`` (0.5) standard deviations (an event, read by a
+  sigmoid of slope ``action_persistence_slope``, 8); the last action is forgotten at a trial's end.
+  A choice kernel, temporally extended exploration (Dabney, Ostrovski & Barreto 2021), of
+  withholding only: going is not persisted, and a task without a go action has none. WaitForReward's
+  go action is leaving, so both 5-HT terms act there: its critic's values a little below zero no
+  longer pay for leaving, and an agent at even odds holds long enough to be rewarded. Its stuck
+  agents (``scripts/wait_for_reward_stuck.py``; 2-4 of 64 never rewarded and 1-6 that stopped
+  waiting without either term) fall to none never rewarded and 0-1 that stopped (seeds 1-3):
+  WaitForReward 0.822 / 0.876 / 0.809 / 0.882 / 0.889 -> 0.941 / 0.930 / 0.954 / 0.915 / 0.945
+  (``nmgym train``, 64 agents, seeds 1-5; the inhibition alone 0.898 / 0.859 / 0.850 / 0.880 /
+  0.873). CueReward and CrossAreaXOR, whose go cue releases the persistence at the decision, do not
+  move beyond the seeds' spread (means over seeds 1-8 and 1-6: 0.880 -> 0.877, 0.940 -> 0.944).
+  Released at 1 standard deviation instead, CrossAreaXOR's go cue (its inputs alternate every step)
+  left half of it at the decision and slowed learning. A persistence of every action (the first
+  version) cost SustainedAttention 0.015, whose choices before the response persisted
   (docs/open-problems.md#waitforreward).
 
 A lesion (:mod:`nmgym.circuit.lesion`) changes only the levels it names. Everything is a batched
@@ -1322,7 +1322,7 @@ class Circuit:
             crossed = None
             if p.persistence_bound > 0:
                 self.evidence, crossed = accumulated_rise(
-                    self.evidence, rise, p.persistence_retention, p.persistence_bound, p.ach_transient_slope
+                    self.evidence, rise, p.persistence_retention, p.persistence_bound, p.persistence_slope
                 )
             self.memory, self.memory_keep = persistent_activity(
                 self.memory, self.memory_keep, transient if phasic else None, input_gain * x, p.ach_persistence, crossed
@@ -1334,7 +1334,7 @@ class Circuit:
                 self.sht,
                 p.action_persistence,
                 p.action_persistence_release,
-                p.ach_transient_slope,
+                p.action_persistence_slope,
             )
         weights = (self._W_in_t, self._W_loc, self._W_lr, self.W_pi, self.W_v)
         # This step's draws (the areas' noise here, the action in act()) hash the counter once.

@@ -59,6 +59,7 @@ class CircuitParams(Replaceable):
     pavlovian: float = 30.0
     action_persistence: float = 1.0
     action_persistence_release: float = 0.5
+    action_persistence_slope: float = 8.0
     # noradrenaline: surprise
     ne_short: float = 5.0
     ne_long: float = 100.0
@@ -89,6 +90,7 @@ class CircuitParams(Replaceable):
     ach_persistence: float = 0.0
     persistence_bound: float = 2.0
     persistence_retention: float = 0.5
+    persistence_slope: float = 8.0
 
     @property
     def trial_locked_parts(self) -> tuple[bool, bool]:
@@ -110,6 +112,7 @@ class CircuitParams(Replaceable):
         check_float(self, "pavlovian", low=0.0)
         check_float(self, "action_persistence", low=0.0)
         check_float(self, "action_persistence_release", low=0.0)
+        check_float(self, "action_persistence_slope", low=0.0)
         check_float(self, "tau_tag", low=0.0)
         check_float(self, "policy_compression", low=0.0)
         check_float(self, "actor_whitening", low=0.0)
@@ -130,6 +133,7 @@ class CircuitParams(Replaceable):
             "ach_competition_threshold",
             "ach_persistence",
             "persistence_bound",
+            "persistence_slope",
         ):
             check_float(self, name, low=0.0)
         check_float(self, "persistence_retention", low=0.0, high=1.0)
@@ -214,6 +218,7 @@ DESCRIPTIONS: dict[str, str] = {
     " trial's last action, if it was not go, gains this times 5-HT, released by an input's rise (0: none; see Circuit)",
     "action_persistence_release": "rise of an input above its running mean, in standard deviations, at which an event"
     " releases half the persistence",
+    "action_persistence_slope": "slope of the release's sigmoid in that rise",
     "ne_short": "trials: running mean of the trials' signed prediction error (surprise's numerator)",
     "ne_long": "trials: running variance of the trials' prediction error (surprise's scale)",
     "ne_slope": "slope of NE's sigmoid in surprise",
@@ -258,6 +263,7 @@ DESCRIPTIONS: dict[str, str] = {
     "persistence_bound": "accumulated rise, in standard deviations, past which an input is latched into its"
     " persistent unit without a transient: the bottom-up route that the ach lesion leaves (0: none)",
     "persistence_retention": "per step: the fraction of a channel's accumulated rise kept (the rest leaks)",
+    "persistence_slope": "slope of the latch's sigmoid in the accumulated rise past persistence_bound",
 }
 
 
