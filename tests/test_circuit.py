@@ -8,25 +8,21 @@ import torch
 
 from agents import PlasticAgent
 from nmgym.circuit import Circuit, CircuitParams, attention_gain
-from nmgym.circuit.circuit import (
+from nmgym.circuit.acetylcholine import (
     accumulated_rise,
-    action_persistence,
     cholinergic_transient,
-    chosen_feedback,
-    compress_policy,
-    move_context_fit,
     persistent_activity,
-    readout_outputs,
-    readout_tags,
     relevance_ratio,
     salience_competition,
     sensory_rise,
-    track_whitening,
-    trial_locked_expectation,
     unpredicted_rise,
-    whiten_tags,
 )
+from nmgym.circuit.dynamics import readout_outputs
+from nmgym.circuit.expectations import trial_locked_expectation
+from nmgym.circuit.learning import chosen_feedback, compress_policy, readout_tags, track_whitening, whiten_tags
+from nmgym.circuit.noradrenaline import move_context_fit
 from nmgym.circuit.plasticity import capture, matvec, tag
+from nmgym.circuit.serotonin import action_persistence
 from nmgym.tasks import make_task
 
 NO_LEARNING = {"lr_actor": 0.0, "lr_critic": 0.0, "lr_hidden": 0.0, "policy_compression": 0.0}
