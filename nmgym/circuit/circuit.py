@@ -202,7 +202,11 @@ Per agent and step (DESIGN.md section 5):
   alone (``trial_locked_hidden=False``), with the persistent units and
   ``ach_trial_locked_steps=16``, closes more of both CueReward's and SustainedAttention's gaps
   than any other circuit: 0.941 and 0.902 (seeds 1-5, 88% and 89%; the default 0.882 and 0.842
-  on the same host); it fails lesion rows too, that one among them (docs/open-problems.md).
+  on the same host); it fails lesion rows too, that one among them. Without
+  ``ach_trial_locked_steps`` (which, not the actor's part, is what lets late dopamine's walk end
+  sure) it closes 87% and 89% (0.934 and 0.902), holds the late-DA row, and fails 3 of 162 quick
+  catalogue rows at seeds 0-5 and the test suite's distractor check at noise 0.4
+  (docs/open-problems.md).
 * **NE surprise** (Yu & Dayan 2005; Nassar et al. 2012; Bouret & Sara 2005): surprise is the
   short running mean of trials' signed prediction error, below zero, in units of its standard
   error (a change point, not bad luck);
