@@ -83,10 +83,10 @@ def cholinergic_transient(
 def unpredicted_rise(x: torch.Tensor, rise: torch.Tensor, mean: torch.Tensor, expected: torch.Tensor) -> torch.Tensor:
     """The part of each channel's rise (``[B, D]``, from :func:`sensory_rise`, which has moved the
     running ``mean``) above its trial-locked expectation ``expected`` (``[B, D]``, from
-    :func:`trial_locked_expectation`): the rise times the fraction of ``x - mean`` that is also
-    above ``expected``, so in the rise's own standard deviations and never more than it. An input
-    with the same time course in every trial (fixation, a go signal) rises above its running mean
-    but not above what its step predicts."""
+    :func:`~nmgym.circuit.expectations.trial_locked_expectation`): the rise times the fraction of
+    ``x - mean`` that is also above ``expected``, so in the rise's own standard deviations and never
+    more than it. An input with the same time course in every trial (fixation, a go signal) rises
+    above its running mean but not above what its step predicts."""
     above = (x - torch.maximum(mean, expected)).clamp(min=0.0)
     return rise * above / (x - mean).clamp(min=1e-12)  # where x <= mean the rise and `above` are 0
 

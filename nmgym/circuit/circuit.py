@@ -77,7 +77,7 @@ Per agent and step (DESIGN.md section 5):
   trials (one row per step, steps after ``T`` sharing the last; the exact mean until
   ``1 / covariance_rate`` visits, then a running one): ``s_i = min(w_i, 1) rise_i + relu(w_i - 1)
   u_i``, with ``u_i`` the part of the rise above the larger of the running mean and that
-  expectation (:func:`unpredicted_rise`).
+  expectation (:func:`~nmgym.circuit.acetylcholine.unpredicted_rise`).
   Suppression (``w < 1``) still acts on the whole rise, so an irrelevant channel's noise stays
   quiet. On CueReward fixation's synapses drift more than any cue's (its relevance ratio 3.4, the
   cues' 0.36-0.65), so fixation, the same in every trial, evoked a full transient at each of its

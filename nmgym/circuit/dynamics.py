@@ -50,7 +50,7 @@ def forward_step(
     memory: torch.Tensor | None = None,
     persistence: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, ...]:
-    """One step of the areas and the readouts (see :class:`Circuit`): returns ``(h, z, gx, h_other,
+    """One step of the areas and the readouts (see :class:`~nmgym.circuit.Circuit`): returns ``(h, z, gx, h_other,
     gain, readout, probs, value)``. ``drive_boost`` (``[B, 1]``, or ``[B, D-1]`` per channel)
     scales the attended input where it drives the areas only: the readouts and the tags see ``gx``
     unboosted. The readout is ``[h, memory, gx]`` (``memory``: the persistent units, or None for
@@ -82,7 +82,7 @@ def readout_outputs(
     ``[B, A]`` and the critic's value ``V = W_v . r`` ``[B]`` on the readout ``r``. ``inhibition``
     (``[B, A]``, or None for none) is the Pavlovian weight of a predicted loss on each action's
     logit; ``persistence`` (``[B, A]``, or None) the ongoing action's (see
-    :func:`action_persistence`)."""
+    :func:`~nmgym.circuit.serotonin.action_persistence`)."""
     value = matvec(W_v, readout)[:, 0]
     logits = beta * matvec(W_pi, readout)
     if inhibition is not None:

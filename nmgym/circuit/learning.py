@@ -122,7 +122,7 @@ def capture_readouts(
     """Capture the readouts' tags at ``rate / readout_norm`` (per agent) into the weights and their
     labile part ``L``, then let the labile part consolidate (``L *= labile_keep``: what leaves ``L``
     stays in ``W``). ``relearn`` (``[B, A]``, or ``None``) is captured into the actor's bias column
-    as if it were part of its tag this step (NE's relearning, see :class:`Circuit`). In place on
+    as if it were part of its tag this step (NE's relearning, see :class:`~nmgym.circuit.Circuit`). In place on
     ``W_pi``, ``W_v``, ``L_pi``, ``L_v``."""
     for W, L, E, lr, norm, extra in (
         (W_pi, L_pi, E_pi, lr_actor, readout_norm[:, 0], relearn),
@@ -170,7 +170,7 @@ def compress_policy(
 def track_whitening(
     moment: torch.Tensor, factor: torch.Tensor, rate: float, floor: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Whitening of the actor's stimulus-selective inputs (see :class:`Circuit`).
+    """Whitening of the actor's stimulus-selective inputs (see :class:`~nmgym.circuit.Circuit`).
 
     ``factor`` ``[B, F]`` is their presynaptic factor this step (readout minus running mean).
     Moves the running second moment of ``[factor, 1]`` (``moment``, ``[B, F + 1, F + 1]``, in
