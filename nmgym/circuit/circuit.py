@@ -400,7 +400,7 @@ from nmgym.circuit.acetylcholine import (
     sensory_rise,
     unpredicted_rise,
 )
-from nmgym.circuit.dynamics import _ACTION, _INIT_IN, _INIT_LOC, _INIT_LR, forward_step, readout_outputs
+from nmgym.circuit.dynamics import forward_step, readout_outputs
 from nmgym.circuit.expectations import TrialLockedMean
 from nmgym.circuit.learning import (
     capture_readouts,
@@ -419,6 +419,9 @@ from nmgym.circuit.serotonin import action_persistence
 from nmgym.compiled import compiled_if, skips_idle_work
 from nmgym.validation import check_device, check_flag, check_integer
 
+# The circuit's counter-based random streams: its initial weights and the action (14, the areas'
+# noise, is drawn in dynamics.py).
+_INIT_IN, _INIT_LOC, _INIT_LR, _ACTION = 11, 12, 13, 15
 LEVELS = ("da", "ne", "ach", "5ht")
 
 

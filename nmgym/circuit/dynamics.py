@@ -7,8 +7,7 @@ import torch
 from nmgym import counter_rng
 from nmgym.circuit.plasticity import matvec
 
-# The circuit's counter-based random streams: its initial weights, the areas' noise and the action.
-_INIT_IN, _INIT_LOC, _INIT_LR, _NOISE, _ACTION = 11, 12, 13, 14, 15
+_NOISE = 14  # the areas' noise: one of the circuit's counter-based streams (the others in circuit.py)
 
 
 def activity(
